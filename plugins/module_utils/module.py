@@ -1,0 +1,150 @@
+# Copyright: hwc.apig contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The module wrapper every hwc.apig module is built on.
+
+It merges the shared connection options, checks that exactly one auth method is given, builds the
+client once, keeps run-time tokens out of every output and turns any client error into one
+``fail_json`` shape. Private to the hwc.apig collection; not a public API.
+"""
+
+import traceback
+from urllib.parse import urlsplit
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.hwc.apig.plugins.module_utils import client as apig_client
+
+AUTH_METHODS = (
+    ("AK/SK", ("access_key", "secret_key"), ("security_token",)),
+    ("token", ("auth_token",), ()),
+    ("password", ("username", "password", "domain_name"), ()),
+)
+
+
+def connection_argument_spec():
+    """The connection options shared by every module (documented in hwc.apig.connection)."""
+    def env(*names):
+        return (env_fallback, list(names))
+
+    return dict(
+        service=dict(type="str", choices=list(apig_client.SERVICES), fallback=env("HWC_APIG_SERVICE")),
+        region=dict(type="str", fallback=env("HUAWEICLOUD_SDK_REGION", "HW_REGION_NAME")),
+        endpoint=dict(type="str", fallback=env("HWC_APIG_ENDPOINT")),
+        iam_endpoint=dict(type="str", fallback=env("HUAWEICLOUD_SDK_IAM_ENDPOINT")),
+        project_id=dict(type="str", required=True, fallback=env("HUAWEICLOUD_SDK_PROJECT_ID", "HW_PROJECT_ID")),
+        instance_id=dict(type="str", required=True, fallback=env("HWC_APIG_INSTANCE_ID")),
+        access_key=dict(type="str", no_log=True, fallback=env("HUAWEICLOUD_SDK_AK", "HW_ACCESS_KEY")),
+        secret_key=dict(type="str", no_log=True, fallback=env("HUAWEICLOUD_SDK_SK", "HW_SECRET_KEY")),
+        security_token=dict(type="str", no_log=True,
+                            fallback=env("HUAWEICLOUD_SDK_SECURITY_TOKEN", "HW_SECURITY_TOKEN")),
+        auth_token=dict(type="str", no_log=True, fallback=env("HWC_AUTH_TOKEN")),
+        username=dict(type="str", fallback=env("HWC_USERNAME")),
+        password=dict(type="str", no_log=True, fallback=env("HWC_PASSWORD")),
+        domain_name=dict(type="str", fallback=env("HWC_DOMAIN_NAME")),
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path"),
+        timeout=dict(type="int", default=30),
+        retries=dict(type="int", default=5),
+    )
+
+
+def _url_problem(option, value):
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "%s must be an http:// or https:// URL, got %r" % (option, value)
+    return None
+
+
+class ApigModule(AnsibleModule):
+    """AnsibleModule plus the shared connection options and one APIG/ROMA client."""
+
+    def __init__(self, argument_spec, default_service="apig", **kwargs):
+        spec = connection_argument_spec()
+        spec.update(argument_spec)
+        super(ApigModule, self).__init__(argument_spec=spec, **kwargs)
+        if not apig_client.HAS_REQUESTS:
+            self.fail_json(msg=missing_required_lib("requests"), exception=str(apig_client.REQUESTS_IMPORT_ERROR))
+        self.service = self.params["service"] or default_service
+        self._client = None
+
+    # -- validation ----------------------------------------------------------------------------
+    def _auth_method(self):
+        given = [(name, required, optional) for name, required, optional in AUTH_METHODS
+                 if any(self.params.get(option) for option in required + optional)]
+        if not given:
+            self.fail_json(msg="no credentials: give access_key and secret_key, or auth_token, or username, "
+                               "password and domain_name (directly or through their environment variables)")
+        if len(given) > 1:
+            self.fail_json(msg="give exactly one auth method; found %s: %s" % (
+                " and ".join(name for name, _required, _optional in given),
+                ", ".join(option for _name, required, optional in given for option in required + optional
+                          if self.params.get(option))))
+        name, required, _optional = given[0]
+        missing = [option for option in required if not self.params.get(option)]
+        if missing:
+            self.fail_json(msg="%s auth needs %s; missing: %s" % (name, ", ".join(required), ", ".join(missing)))
+        return name
+
+    def _endpoints(self):
+        params = self.params
+        for option in ("endpoint", "iam_endpoint"):
+            if params.get(option):
+                problem = _url_problem(option, params[option])
+                if problem:
+                    self.fail_json(msg=problem)
+        try:
+            endpoint = params["endpoint"] or (
+                params["region"] and apig_client.service_endpoint(self.service, params["region"]))
+            iam_endpoint = params["iam_endpoint"] or (
+                params["region"] and apig_client.iam_endpoint_for(params["region"]))
+        except ValueError as exc:
+            self.fail_json(msg="region: %s" % exc)
+        if not endpoint:
+            self.fail_json(msg="give region (or endpoint) to reach the %s endpoint" % self.service)
+        return endpoint, iam_endpoint
+
+    def _build_client(self):
+        params = self.params
+        method = self._auth_method()
+        endpoint, iam_endpoint = self._endpoints()
+        for option in ("timeout", "retries"):
+            if params[option] < (1 if option == "timeout" else 0):
+                self.fail_json(msg="%s must be %s, got %d" % (
+                    option, "at least 1" if option == "timeout" else "0 or more", params[option]))
+        if method == "AK/SK":
+            auth = apig_client.AkSkAuth(params["access_key"], params["secret_key"], params["security_token"])
+        elif method == "token":
+            auth = apig_client.TokenAuth(params["auth_token"])
+        else:
+            if not iam_endpoint:
+                self.fail_json(msg="password auth needs iam_endpoint or region to reach IAM")
+            auth = apig_client.PasswordAuth(iam_endpoint, params["username"], params["password"],
+                                            params["domain_name"], on_token=self.no_log_values.add)
+        self.no_log_values.update(auth.secrets())
+        return apig_client.ApigClient(
+            endpoint, params["project_id"], params["instance_id"], self.service, auth,
+            timeout=params["timeout"], retries=params["retries"], validate_certs=params["validate_certs"],
+            ca_path=params["ca_path"])
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = self._build_client()
+        return self._client
+
+    # -- running -------------------------------------------------------------------------------
+    def fail_on_error(self, error, **result):
+        """The one failure shape for every cloud error."""
+        result.update(error.details())
+        self.fail_json(msg=str(error), **result)
+
+    def run(self, action):
+        """Run ``action(self)`` (which returns the result dict) and exit with it."""
+        try:
+            result = action(self)
+        except apig_client.ApigError as error:
+            self.fail_on_error(error)
+        except Exception as error:  # an unexpected bug still fails cleanly, without secrets
+            self.fail_json(msg="unexpected error: %s" % error, exception=traceback.format_exc())
+        self.exit_json(**result)
