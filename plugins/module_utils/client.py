@@ -271,7 +271,8 @@ class ApigClient(object):
         self.timeout = timeout
         self.retry = retry_policy or RetryPolicy(retries)
         self.session = session or requests.Session()
-        self.verify = ca_path if ca_path else validate_certs
+        # validate_certs=false turns verification off even when a CA bundle is given.
+        self.verify = (ca_path or True) if validate_certs else False
         self.request_count = 0
 
     # -- paths ---------------------------------------------------------------------------------

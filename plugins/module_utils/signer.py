@@ -81,8 +81,9 @@ def sign(method, host, path, query, headers, body, access_key, secret_key, now=N
     Returns ``(headers, canonical_query_string)``.
     """
     headers = dict(headers)
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
-    if content_type is not None and not content_type.startswith(("application/json", "application/bson")):
+    # The SDK looks up this exact spelling only.
+    content_type = headers.get("Content-Type")
+    if content_type and not content_type.startswith(("application/json", "application/bson")):
         headers["X-Sdk-Content-Sha256"] = UNSIGNED_PAYLOAD
     date = next((v for k, v in headers.items() if k.lower() == "x-sdk-date"), None)
     if date is None:
@@ -109,10 +110,9 @@ def sign(method, host, path, query, headers, body, access_key, secret_key, now=N
         hashlib.sha256(canonical_request.encode("utf-8")).hexdigest(),
     ])
     signature = hmac.new(secret_key.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
-    # The SDK sends the stripped values it signed.
+    # The SDK sends every value stripped, its UTF-8 bytes carried in a str (requests encodes as Latin-1).
     for name in list(headers):
-        if "_" not in name:
-            headers[name] = str(headers[name]).strip()
+        headers[name] = str(headers[name]).strip().encode("utf-8").decode("iso-8859-1")
     headers["Authorization"] = "%s Access=%s, SignedHeaders=%s, Signature=%s" % (
         ALGORITHM, access_key, signed_names, signature)
     return headers, query_string

@@ -21,7 +21,7 @@ description:
     the request was sent) the module reads the state again and only sends what is still needed, so a
     retry never publishes twice.
 author:
-  - hwc.apig maintainers
+  - hwc.apig maintainers (@hwc-apig)
 options:
   env:
     description:
@@ -76,6 +76,7 @@ options:
     default: false
 extends_documentation_fragment:
   - hwc.apig.connection
+  - hwc.apig.attributes
 attributes:
   check_mode:
     support: full

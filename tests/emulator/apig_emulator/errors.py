@@ -67,9 +67,13 @@ def version_not_found(version_id: str) -> ApiError:
     return ApiError(404, "APIG.3022", f"The API version does not exist, id: {version_id}")
 
 
-def not_published(api_id: str, env_id: str) -> ApiError:
-    return ApiError(400, "APIG.3005",
+def not_published(api_id: str, env_id: str, status: int = 400) -> ApiError:
+    return ApiError(status, "APIG.3005",
                     f"The API has not been published in the environment, api: {api_id}, env: {env_id}")
+
+
+def version_not_effective(version_id: str) -> ApiError:
+    return ApiError(400, "APIG.3005", f"The API version is not effective in its environment, id: {version_id}")
 
 
 def task_not_found(task_id: str) -> ApiError:
