@@ -1,0 +1,158 @@
+"""apig_api_publish against a fake HTTP layer: batching, check mode and ambiguous writes."""
+
+import json
+
+import pytest
+import requests
+import responses
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.hwc.apig.plugins.module_utils import client as apig_client
+from ansible_collections.hwc.apig.plugins.modules import apig_api_publish
+
+ENDPOINT = "https://apig.example.test"
+BASE = ENDPOINT + "/v2/p1/apigw/instances/i1"
+ENV = {"id": "env-test", "name": "TEST"}
+GROUP = {"id": "0" * 32, "name": "orders"}
+
+
+def api(number, published_at=None, publish_id=None, update_time="2026-11-20T10:00:00Z"):
+    item = {"id": "api-%d" % number, "name": "api-%d" % number, "group_id": GROUP["id"], "group_name": "orders",
+            "update_time": update_time}
+    if published_at:
+        item.update(run_env_id=ENV["id"], run_env_name=ENV["name"], publish_id=publish_id or "pub-%d" % number,
+                    publish_time=published_at)
+    return item
+
+
+def listing(apis):
+    return {"total": len(apis), "size": len(apis), "apis": apis}
+
+
+@pytest.fixture(autouse=True)
+def no_sleep(monkeypatch):
+    monkeypatch.setattr(apig_client.time, "sleep", lambda seconds: None)
+
+
+def run_module(args, capsys):
+    params = {"endpoint": ENDPOINT, "project_id": "p1", "instance_id": "i1", "access_key": "AK",
+              "secret_key": "SK", "env": "TEST", "api_group": "orders"}
+    params.update(args)
+    with patch_module_args(params):
+        with pytest.raises(SystemExit):
+            apig_api_publish.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def add_reads(rsps, *listings):
+    rsps.add(responses.GET, BASE + "/envs", json={"total": 1, "size": 1, "envs": [ENV]})
+    rsps.add(responses.GET, BASE + "/api-groups", json={"total": 1, "size": 1, "groups": [GROUP]})
+    for page in listings:
+        rsps.add(responses.GET, BASE + "/apis", json=page)
+
+
+def batch_calls(rsps):
+    return [call for call in rsps.calls if call.request.method == "POST"]
+
+
+def test_batches_in_chunks_of_batch_size(capsys):
+    apis = [api(n) for n in range(5)]
+    with responses.RequestsMock() as rsps:
+        add_reads(rsps, listing(apis))
+        answer = {"success": [{"api_id": "x"}], "failure": []}
+        rsps.add(responses.POST, BASE + "/apis/publish", json=answer)
+        result = run_module({"batch_size": 2}, capsys)
+        bodies = [json.loads(call.request.body) for call in batch_calls(rsps)]
+    assert [body["apis"] for body in bodies] == [["api-0", "api-1"], ["api-2", "api-3"], ["api-4"]]
+    assert all(body["env_id"] == "env-test" and "group_id" not in body for body in bodies)
+    assert all("action=online" in call.request.url for call in batch_calls(rsps))
+    # The fake answered for "x" only, so every API is reported as failed with the reason.
+    assert result["failed"] and result["summary"]["failed"] == 5
+
+
+def test_check_mode_reads_only(capsys):
+    apis = [api(0), api(1, published_at="2026-11-21T00:00:00Z"), api(2, published_at="2026-11-19T00:00:00Z")]
+    with responses.RequestsMock() as rsps:
+        add_reads(rsps, listing(apis))
+        result = run_module({"_ansible_check_mode": True}, capsys)
+        assert batch_calls(rsps) == []
+    assert result["changed"]
+    assert [item["result"] for item in result["apis"]] == ["published", "unchanged", "republished"]
+    assert result["apis"][1]["publish_id"] == "pub-1"
+
+
+def test_ambiguous_write_rereads_and_resends_only_the_rest(capsys):
+    before = [api(0), api(1)]
+    # The lost batch call did publish api-0 but not api-1.
+    after = [api(0, published_at="2026-11-22T00:00:00Z", publish_id="pub-new"), api(1)]
+    with responses.RequestsMock() as rsps:
+        add_reads(rsps, listing(before))
+        rsps.add(responses.POST, BASE + "/apis/publish", body=requests.exceptions.ReadTimeout("lost"))
+        rsps.add(responses.GET, BASE + "/apis", json=listing(after))
+        rsps.add(responses.POST, BASE + "/apis/publish", json={"success": [
+            {"api_id": "api-1", "publish_id": "pub-1b", "version_id": "v-1b", "publish_time": "2026-11-22T00:00:01Z"}],
+            "failure": []})
+        result = run_module({}, capsys)
+        bodies = [json.loads(call.request.body) for call in batch_calls(rsps)]
+    assert [body["apis"] for body in bodies] == [["api-0", "api-1"], ["api-1"]]
+    assert [item["result"] for item in result["apis"]] == ["published", "published"]
+    assert result["apis"][0]["publish_id"] == "pub-new"
+    assert result["apis"][1]["version_id"] == "v-1b"
+
+
+def test_server_error_on_write_is_never_blindly_resent(capsys):
+    before = [api(0)]
+    with responses.RequestsMock() as rsps:
+        add_reads(rsps, listing(before))
+        rsps.add(responses.POST, BASE + "/apis/publish", status=500,
+                 json={"error_code": "APIG.9999", "error_msg": "System error"}, headers={"X-Request-Id": "r-1"})
+        # Re-read: the write went through after all.
+        rsps.add(responses.GET, BASE + "/apis", json=listing([api(0, published_at="2026-11-22T00:00:00Z")]))
+        result = run_module({}, capsys)
+        assert len(batch_calls(rsps)) == 1
+    assert not result.get("failed")
+    assert result["apis"][0]["result"] == "published"
+
+
+def test_failure_entries_fail_the_task_unless_allowed(capsys):
+    apis = [api(0), api(1)]
+    answer = {"success": [{"api_id": "api-0", "publish_id": "p0", "version_id": "v0", "publish_time": "t0"}],
+              "failure": [{"api_id": "api-1", "error_code": "APIG.3002", "error_msg": "Api api-1 not found"}]}
+    for allow in (False, True):
+        with responses.RequestsMock() as rsps:
+            add_reads(rsps, listing(apis))
+            rsps.add(responses.POST, BASE + "/apis/publish", json=answer)
+            result = run_module({"allow_partial": allow}, capsys)
+        assert bool(result.get("failed")) is not allow
+        assert result["changed"]
+        assert result["summary"] == {"published": 1, "republished": 0, "unchanged": 0, "taken_offline": 0,
+                                     "failed": 1}
+        assert result["apis"][1]["error_code"] == "APIG.3002"
+        if not allow:
+            assert "api-1" in result["msg"] and "APIG.3002" in result["msg"]
+
+
+def test_offline_sends_only_published_apis(capsys):
+    apis = [api(0, published_at="2026-11-21T00:00:00Z"), api(1)]
+    with responses.RequestsMock() as rsps:
+        add_reads(rsps, listing(apis))
+        rsps.add(responses.POST, BASE + "/apis/publish", json={"success": [{"api_id": "api-0"}], "failure": []})
+        result = run_module({"state": "offline", "_ansible_diff": True}, capsys)
+        bodies = [json.loads(call.request.body) for call in batch_calls(rsps)]
+        assert "action=offline" in batch_calls(rsps)[0].request.url
+    assert [body["apis"] for body in bodies] == [["api-0"]]
+    assert [item["result"] for item in result["apis"]] == ["taken_offline", "unchanged"]
+    assert result["diff"]["before"] == {"api-0": {"published": True, "publish_time": "2026-11-21T00:00:00Z"}}
+    assert result["diff"]["after"] == {"api-0": {"published": False, "publish_time": None}}
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"batch_size": 1001}, "batch_size must be between 1 and 1000, got 1001"),
+    ({"remark": "r" * 256}, "remark must be at most 255 characters, got 256"),
+    ({"apis": ["ok", " "]}, "apis must list API names or IDs"),
+])
+def test_bad_input_fails_before_any_request(capsys, args, message):
+    with responses.RequestsMock() as rsps:
+        result = run_module(args, capsys)
+        assert len(rsps.calls) == 0
+    assert result["failed"] and message in result["msg"]
