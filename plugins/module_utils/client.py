@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 try:
     import requests
     from requests.exceptions import ConnectionError as RequestsConnectionError
-    from requests.exceptions import ConnectTimeout, Timeout
+    from requests.exceptions import ConnectTimeout, SSLError, Timeout
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 except ImportError as exc:  # the module wrapper reports it with missing_required_lib
@@ -306,6 +306,11 @@ class ApigClient(object):
                 response = self.session.request(
                     method, full_url, data=payload or None, headers=headers, timeout=self.timeout,
                     verify=self.verify, stream=stream, allow_redirects=False)
+            except SSLError as exc:
+                # Nothing was sent and a retry cannot help: say what to change.
+                raise ApigError(
+                    "%s %s failed: TLS verification of %s failed (%s); give ca_path for a private CA"
+                    % (method, parts.path, parts.netloc, exc), method=method, path=parts.path)
             except (RequestsConnectionError, Timeout) as exc:
                 before_send = isinstance(exc, RequestsConnectionError) and _sent_before_failure(exc)
                 if (kind != WRITE or before_send) and attempt < self.retry.retries:
