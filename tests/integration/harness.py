@@ -94,8 +94,10 @@ def base_env(tmp_path, auth="aksk"):
 def run_playbook(tmp_path, playbook, extra_vars, auth="aksk", env_extra=None, verbosity=0, check=True):
     env = base_env(tmp_path, auth)
     env.update(env_extra or {})
+    variables = {"ansible_python_interpreter": sys.executable}
+    variables.update(extra_vars)
     command = [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
-               "-e", json.dumps(extra_vars), playbook]
+               "-e", json.dumps(variables), playbook]
     if verbosity:
         command.append("-" + "v" * verbosity)
     result = subprocess.run(command, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=900)

@@ -47,7 +47,7 @@ def canonical_query(raw_query: str) -> str:
 def payload_hash(body: bytes, headers) -> str:
     if not body:
         return EMPTY_SHA256
-    declared = headers.get("X-Sdk-Content-Sha256")
+    declared = headers.get("x-sdk-content-sha256")
     if declared:
         return declared
     return hashlib.sha256(body).hexdigest()
@@ -77,7 +77,10 @@ def parse_authorization(value: str) -> dict[str, str] | None:
 
 def signature(secret_key: str, method: str, raw_path: str, raw_query: str, headers, signed_headers: list[str],
               body: bytes) -> str | None:
-    """The request's expected signature, or None when a signed header is missing."""
+    """The request's expected signature, or None when a signed header is missing.
+
+    `headers` is looked up with lower-case names: a Werkzeug `Headers` or a dict with lower-case keys.
+    """
     canonical_headers = []
     for name in signed_headers:
         value = headers.get(name)
@@ -94,7 +97,7 @@ def signature(secret_key: str, method: str, raw_path: str, raw_query: str, heade
     ])
     string_to_sign = "\n".join([
         ALGORITHM,
-        headers.get("X-Sdk-Date", ""),
+        headers.get("x-sdk-date", ""),
         hashlib.sha256(canonical_request.encode("utf-8")).hexdigest(),
     ])
     return hmac.new(secret_key.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -59,7 +59,11 @@ def render_api_export(group, apis, define, oas_version, version, fmt, env):
 
 
 def render_livedata_export(ld_apis, fmt, instance):
-    """Render ROMA custom backend APIs as a Swagger 2.0 file with ``x-livedata-*`` fields."""
+    """Render ROMA custom backend APIs as a Swagger 2.0 file with ``x-livedata-*`` fields.
+
+    ``instance`` may carry ``id`` (the title when the APIs span several integration apps) and
+    ``version`` (the document version; the current UTC time when absent).
+    """
     _require_choice("fmt", fmt, FORMATS)
     operation_ids = _OperationIds()
     paths = {}
@@ -70,13 +74,12 @@ def render_livedata_export(ld_apis, fmt, instance):
         if method_key in path_item:
             continue  # one backend per path and method; the first one wins
         path_item[method_key] = _livedata_operation(ld_api, path, operation_ids)
+    instance = instance or {}
+    # The request has no version field; like APIG's export, default to the export time.
+    version = instance.get("version") or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     doc = {
         "swagger": "2.0",
-        "info": {
-            "title": _livedata_title(ld_apis, instance),
-            # ROMA stamps the export with the time it was made.
-            "version": datetime.now(timezone.utc).strftime("%Y-%m-%d-%H:%M:%S"),
-        },
+        "info": {"title": _livedata_title(ld_apis, instance), "version": str(version)},
         "basePath": "/",
         "paths": paths,
     }
@@ -88,11 +91,27 @@ def _require_choice(name, value, choices):
         raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
 
 
+class _ExportDumper(yaml.SafeDumper):
+    """``safe_dump`` output, minus two PyYAML habits that do not suit an export file."""
+
+    def ignore_aliases(self, data):
+        return True  # repeated values are written out in full, never as &anchors
+
+    def represent_str(self, data):
+        # PyYAML writes NEL (U+0085) raw inside single quotes, and reading it back folds it
+        # into a space; double quotes escape it.
+        style = '"' if "\x85" in data else None
+        return self.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_ExportDumper.add_representer(str, _ExportDumper.represent_str)
+
+
 def _serialise(doc, fmt):
     if fmt == "json":
         text = json.dumps(doc, indent=2, ensure_ascii=False)
     else:
-        text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+        text = yaml.dump(doc, Dumper=_ExportDumper, sort_keys=False, allow_unicode=True)
     return text.encode("utf-8")
 
 
@@ -216,7 +235,7 @@ class _GroupDocBuilder:
             operation["tags"] = tags
         schemes = _api_schemes(api)
         if schemes and not self.openapi3:
-            operation["schemes"] = list(schemes)  # a fresh list, so YAML output has no aliases
+            operation["schemes"] = schemes
         elif schemes and self.sl_domain and schemes != self.root_schemes:
             # OpenAPI 3.0 has no per-operation schemes; narrowed servers say the same thing.
             operation["servers"] = self._servers(schemes)
@@ -314,7 +333,7 @@ def _authorizer_scheme_key(name):
     if not name:
         return AUTHORIZER_SCHEME_FALLBACK
     name = str(name)
-    if _SAFE_COMPONENT_KEY.match(name):
+    if _SAFE_COMPONENT_KEY.match(name) and name not in (APP_AUTH_SCHEME, IAM_AUTH_SCHEME):
         return name
     ascii_part = re.sub(r"[^A-Za-z0-9._-]", "", name)
     digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
@@ -396,7 +415,7 @@ def _livedata_title(ld_apis, instance):
     app_names = {ld_api.get("roma_app_name") for ld_api in ld_apis}
     if len(app_names) == 1 and None not in app_names:
         return str(app_names.pop())
-    return str((instance or {}).get("id") or "")
+    return str(instance.get("id") or "")
 
 
 def _livedata_operation(ld_api, path, operation_ids):

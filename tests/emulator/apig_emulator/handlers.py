@@ -10,11 +10,13 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
 
 from . import errors, views
 from .auth import issue_token
+from .export_docs import render_api_export, render_livedata_export
 from .state import RELEASE_ENV_ID, EmulatorState, Instance, iso, new_id
 
 MAX_BATCH_APIS = 1000
@@ -94,9 +96,17 @@ def _text_match(value: str | None, wanted: str, precise: bool) -> bool:
     return wanted.lower() in (value or "").lower()
 
 
-def _required(body: dict, name: str):
+def _optional(body: dict, name: str) -> str | None:
+    """A string field of the body; other JSON types are a 400, as the cloud's validation does."""
     value = body.get(name)
-    if value is None or value == "":
+    if value is not None and not isinstance(value, str):
+        raise errors.invalid_param(name)
+    return value or None
+
+
+def _required(body: dict, name: str) -> str:
+    value = _optional(body, name)
+    if value is None:
         raise errors.missing_param(name)
     return value
 
@@ -145,7 +155,7 @@ def batch_publish(call: Call) -> Response:
     api_ids = body.get("apis")
     if api_ids is not None and (not isinstance(api_ids, list) or not all(isinstance(a, str) for a in api_ids)):
         raise errors.invalid_param("apis")
-    group_id = body.get("group_id") if call.is_apig else None
+    group_id = _optional(body, "group_id") if call.is_apig else None
     if not api_ids and not group_id:
         raise errors.missing_param("apis")
     if call.is_apig and api_ids and len(api_ids) > MAX_BATCH_APIS:
@@ -308,8 +318,8 @@ def list_groups(call: Call) -> Response:
             return True
         if args.get("roma_app_id") and group["roma_app_id"] != args["roma_app_id"]:
             return False
-        return not args.get("domain_name") or _text_match(group["sl_domain"], args["domain_name"],
-                                                           "domain_name" in precise)
+        domain = args.get("domain_name")
+        return not domain or _text_match(group["sl_domain"], domain, "domain_name" in precise)
 
     page, total = _page(call, [g for g in call.instance.groups.values() if selected(g)])
     groups = [views.group_view(call.instance, g) for g in page]
@@ -324,27 +334,25 @@ def show_group(call: Call) -> Response:
 
 def _render_group_export(call: Call) -> tuple[bytes, str, dict]:
     """Validate an ExportOpenApiReq and render the document: (bytes, format, group)."""
-    from .export_docs import render_api_export
-
     body = call.json()
     oas_version = call.args.get("oas_version") or "2.0"
     if oas_version not in OAS_VERSIONS:
         raise errors.invalid_param("oas_version")
-    env_id = body.get("env_id")
+    env_id = _optional(body, "env_id")
     if call.is_apig and not env_id:
         raise errors.missing_param("env_id")
     group = _group(call, _required(body, "group_id"))
-    define = body.get("define") or "spec"
+    define = _optional(body, "define") or "spec"
     if define not in EXPORT_DEFINES:
         raise errors.invalid_param("define")
-    fmt = body.get("type") or "json"
+    fmt = _optional(body, "type") or "json"
     if fmt not in EXPORT_FORMATS:
         raise errors.invalid_param("type")
     wanted = body.get("apis")
     if wanted is not None and not isinstance(wanted, list):
         raise errors.invalid_param("apis")
     env = _env(call, env_id) if env_id else None
-    version = body.get("version") or _now(call).strftime("%Y-%m-%d %H:%M:%S")
+    version = _optional(body, "version") or _now(call).strftime("%Y-%m-%d %H:%M:%S")
 
     instance = call.instance
     apis = []
@@ -364,10 +372,20 @@ def _render_group_export(call: Call) -> tuple[bytes, str, dict]:
     return document, fmt, group
 
 
+def file_response(document: bytes, filename: str) -> Response:
+    """A file download; a non-ASCII name (Chinese group names are common) goes in RFC 6266 filename*."""
+    if filename.isascii():
+        disposition = f'attachment; filename="{filename}"'
+    else:
+        fallback = "export" + filename[filename.rfind("."):]
+        disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    return Response(document, status=200, content_type="application/octet-stream",
+                    headers={"Content-Disposition": disposition})
+
+
 def export_sync(call: Call) -> Response:
     document, fmt, group = _render_group_export(call)
-    return Response(document, status=200, content_type="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="{group["name"]}.{fmt}"'})
+    return file_response(document, f"{group['name']}.{fmt}")
 
 
 def export_async(call: Call) -> Response:
@@ -480,26 +498,29 @@ def _front_api_for(call: Call, ld_api: dict, group: dict, body: dict) -> dict:
     taken = {a["name"] for a in instance.group_apis(group["id"])}
     name = ld_api["name"] if ld_api["name"] not in taken else f"{ld_api['name']}_{ld_api['id'][:6]}"
     locations = {"Parameters": "QUERY", "Headers": "HEADER"}
-    path = body.get("path") or ld_api["path"]
-    method = (body.get("method") or ld_api["method"]).upper()
+    path = _optional(body, "path") or ld_api["path"]
+    method = (_optional(body, "method") or ld_api["method"]).upper()
+    timeout = body.get("backend_timeout")
+    if timeout is not None and (not isinstance(timeout, int) or isinstance(timeout, bool)):
+        raise errors.invalid_param("backend_timeout")
     return call.state.add_api(instance, group, {
         "id": new_id(),
         "name": name,
         "req_method": method,
         "req_uri": path,
-        "req_protocol": str(body["protocol"]).upper(),
-        "auth_type": str(body["auth_type"]).upper(),
+        "req_protocol": body["protocol"].upper(),
+        "auth_type": body["auth_type"].upper(),
         "cors": bool(body.get("cors", False)),
         "remark": f"Frontend API of backend API {ld_api['name']}",
         "ld_api_id": ld_api["id"],
-        "roma_app_id": body.get("roma_app_id") or ld_api["roma_app_id"],
+        "roma_app_id": _optional(body, "roma_app_id") or ld_api["roma_app_id"],
         "roma_app_name": ld_api["roma_app_name"],
         "req_params": [{"name": p["name"], "location": locations[p["in"]], "required": 1 if p["required"] else 2,
                         "description": p["description"]}
                        for p in ld_api["parameters"] if p["in"] in locations],
         "backend_api": {"req_protocol": "HTTPS", "req_method": method, "req_uri": ld_api["path"],
                         "url_domain": f"{instance.id}.livedata.roma.internal",
-                        "timeout": int(body.get("backend_timeout") or 60000)},
+                        "timeout": timeout or 60000},
     })
 
 
@@ -520,10 +541,7 @@ def undeploy_livedata(call: Call) -> Response:
 
 
 def undeploy_livedata_v1(call: Call) -> Response:
-    ld_api_id = _required(call.json(), "ld_api_id")
-    if not isinstance(ld_api_id, str):
-        raise errors.invalid_param("ld_api_id")
-    return _undeploy(call, ld_api_id)
+    return _undeploy(call, _required(call.json(), "ld_api_id"))
 
 
 def livedata_history(call: Call) -> Response:
@@ -534,10 +552,8 @@ def livedata_history(call: Call) -> Response:
 
 
 def export_livedata(call: Call) -> Response:
-    from .export_docs import render_livedata_export
-
     body = call.json()
-    fmt = body.get("format") or "json"
+    fmt = _optional(body, "format") or "json"
     if fmt not in EXPORT_FORMATS:
         raise errors.invalid_param("format")
     status = body.get("status")
@@ -546,7 +562,7 @@ def export_livedata(call: Call) -> Response:
     wanted = body.get("apis")
     if wanted is not None and not isinstance(wanted, list):
         raise errors.invalid_param("apis")
-    app_id = body.get("app_id")
+    app_id = _optional(body, "app_id")
     selected = [b for b in call.instance.backend_apis.values()
                 if (not app_id or b["roma_app_id"] == app_id)
                 and (wanted is None or b["id"] in wanted)
@@ -554,8 +570,7 @@ def export_livedata(call: Call) -> Response:
     instance = call.instance
     document = render_livedata_export(selected, fmt, {"id": instance.id, "name": instance.name,
                                                       "project_id": instance.project_id, "region": instance.region})
-    return Response(document, status=200, content_type="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="livedata-apis.{fmt}"'})
+    return file_response(document, f"livedata-apis.{fmt}")
 
 
 # --- IAM ----------------------------------------------------------------------------------------

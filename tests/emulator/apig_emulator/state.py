@@ -298,6 +298,13 @@ class EmulatorState:
             for api in self._seed_targets(instance, item):
                 instance.publish(api, env, item.get("remark", "Initial publication"), self.clock.now())
 
+        # APIs edited after their publication, so a release sees them as changed.
+        for ref in raw.get("touched", []):
+            api = instance.find_api(ref)
+            if api is None:
+                raise SeedError(f"touched: unknown API {ref!r}")
+            api["update_time"] = self.clock.stamp()
+
         for ld_api in instance.backend_apis.values():
             if ld_api["status"] == 4:
                 self._record_seed_deployment(instance, ld_api)
@@ -421,6 +428,14 @@ class EmulatorState:
                 "timeout": 5000,
                 **(raw.get("backend_api") or {}),
             }
+        return api
+
+    def touch_api(self, api: dict, changes: dict) -> dict:
+        """Simulate an edit: apply field changes (path parameters kept complete) and set update_time."""
+        api.update(changes)
+        if "req_uri" in changes or "req_params" in changes:
+            api["req_params"] = _complete_params(api["req_params"], api["req_uri"])
+        api["update_time"] = self.clock.stamp()
         return api
 
     def generate_apis(self, instance: Instance, group: dict, count: int, prefix: str) -> list[dict]:

@@ -106,7 +106,6 @@ def _api_base(instance: Instance, api: dict) -> dict:
         "tag": api["tags"][0] if api["tags"] else None,
         "content_type": "application/json",
         "roma_app_id": api["roma_app_id"],
-        "ld_api_id": api["ld_api_id"],
         "req_params": [req_param_view(api["id"], p) for p in api["req_params"]],
     }
     if instance.kind == "apig":
@@ -134,6 +133,7 @@ def api_list_view(instance: Instance, api: dict, include_group: bool = False, in
         "update_time": api["update_time"],
         "group_version": "V1",
         "roma_app_name": api["roma_app_name"],
+        "ld_api_id": api["ld_api_id"],
     })
     view.update(_publication_fields(instance, api))
     if include_group:
@@ -179,6 +179,7 @@ def version_detail_view(instance: Instance, version: dict) -> dict:
         "update_time": definition["update_time"],
         "group_version": "V1",
         "roma_app_name": definition["roma_app_name"],
+        "ld_api_id": definition["ld_api_id"],
         "api_group_info": group_common_view(group),
         "run_env_id": version["env_id"],
         "run_env_name": version["env_name"],

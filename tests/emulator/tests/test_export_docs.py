@@ -313,6 +313,15 @@ def test_yml_is_yaml():
     assert export_docs.render_api_export(GROUP, APIS, "all", "2.0", "v", "yml", None) == as_yaml
 
 
+def test_yaml_keeps_line_separator_characters():
+    group = {**GROUP, "name": "a\x85b", "remark": "\u2028x\x85"}
+    api = _api("n1", "nel\x85", "GET", "/nel", remark="line\x85\nnext")
+    raw = export_docs.render_api_export(group, [api], "spec", "2.0", "\x85", "yaml", None)
+    doc = yaml.safe_load(raw)
+    assert doc["info"] == {"title": "a\x85b", "description": "\u2028x\x85", "version": "\x85"}
+    assert doc["paths"]["/nel"]["get"]["description"] == "line\x85\nnext"
+
+
 def test_json_output_is_indented_utf8():
     raw = export_docs.render_api_export(GROUP, APIS, "spec", "2.0", "v", "json", None)
     assert raw.startswith(b'{\n  "swagger": "2.0"')
@@ -413,6 +422,12 @@ def test_livedata_title_falls_back_to_instance():
     assert doc["info"]["title"] == "inst-1"
     empty = json.loads(export_docs.render_livedata_export([], "json", {"id": "inst-1"}))
     validate(empty, cls=OpenAPIV2SpecValidator)
+
+
+def test_livedata_version_comes_from_instance_when_given():
+    raw = export_docs.render_livedata_export(LD_APIS, "json", {"id": "inst-1", "version": "2024-06-01 00:00:00"})
+    assert json.loads(raw)["info"]["version"] == "2024-06-01 00:00:00"
+    assert raw == export_docs.render_livedata_export(LD_APIS, "json", {"id": "inst-1", "version": "2024-06-01 00:00:00"})
 
 
 # ---- property-based: any plausible API record set gives a valid document -------------------------

@@ -1,0 +1,149 @@
+"""Running the emulator inside a test process.
+
+    from apig_emulator.testing import running_emulator, TEST_AK, TEST_SK, TEST_PROJECT_ID
+
+    with running_emulator(task_seconds=0.2) as emulator:     # test.yml, on a free port
+        emulator.url                                         # http://127.0.0.1:PORT
+        emulator.control.set_faults({"seed": 7, "rules": [{"class": "writes", "kind": "429"}]})
+        ...
+        emulator.control.log()["counts"]
+
+`running_emulator` also takes `data=` (a dict or a YAML path), `faults=` (a fault configuration) and
+`seed=`, plus any setting of `EmulatorState` (task_seconds, task_success_spelling, token_ttl_seconds...).
+`EmulatorControl(url)` drives the control API of an emulator started as a separate process too.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlsplit
+
+from . import auth
+from .faults import FaultInjector
+from .server import create_server, load_yaml
+from .state import EmulatorState
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+TEST_DATA = DATA_DIR / "test.yml"
+DEMO_DATA = DATA_DIR / "demo.yml"
+
+# Identifiers in test.yml
+TEST_AK = "TESTAK0000000000000A"
+TEST_SK = "testSecretKey0123456789abcdefghijklmno"
+TEST_PROJECT_ID = "0123456789abcdef0123456789abcdef"
+TEST_REGION = "cn-north-4"
+OTHER_AK = "TESTAK0000000000000B"
+OTHER_SK = "otherSecretKey0123456789abcdefghijklmn"
+OTHER_PROJECT_ID = "fedcba9876543210fedcba9876543210"
+TEST_USER = {"domain_name": "demo-account", "name": "demo-user", "password": "Demo-Passw0rd!"}
+APIG_INSTANCE_ID = "eddc4d25480b4cd6b512f270a1b8b341"
+ROMA_INSTANCE_ID = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+RELEASE_ENV_ID = "DEFAULT_ENVIRONMENT_RELEASE_ID"
+
+
+class EmulatorControl:
+    """Client of the /_emulator/ control API."""
+
+    def __init__(self, url: str):
+        self.url = url.rstrip("/")
+        # Loopback calls must not go through an HTTP proxy from the environment.
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def call(self, method: str, path: str, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.url}/_emulator/{path.lstrip('/')}", data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with self._opener.open(request, timeout=30) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            raise RuntimeError(f"control API {method} {path}: {error.code} {error.read().decode()}") from None
+
+    def log(self) -> dict:
+        return self.call("GET", "log")
+
+    def reset_log(self) -> None:
+        self.call("POST", "log/reset")
+
+    def set_faults(self, config: dict | list) -> dict:
+        return self.call("POST", "faults", config)
+
+    def clear_faults(self) -> dict:
+        return self.call("POST", "faults", {})
+
+    def reset(self) -> None:
+        self.call("POST", "reset")
+
+    def touch(self, api_id: str, **changes) -> dict:
+        return self.call("POST", f"apis/{api_id}/touch", changes)
+
+    def create_apis(self, instance_id: str, spec: dict | list) -> dict:
+        return self.call("POST", f"instances/{instance_id}/apis", spec)
+
+    def delete_before_next_write(self, *api_refs: str) -> None:
+        """Make the next write request find these APIs (names or IDs) gone."""
+        self.call("POST", "races", {"delete_before_next_write": list(api_refs)})
+
+    def expire_tokens(self) -> int:
+        return self.call("POST", "tokens/expire")["expired"]
+
+    def settings(self, **changes) -> dict:
+        return self.call("POST", "settings", changes) if changes else self.call("GET", "settings")
+
+    def dump(self) -> dict:
+        return self.call("GET", "state")
+
+
+class RunningEmulator:
+    def __init__(self, server, state: EmulatorState):
+        self.server = server
+        self.state = state
+        self.app = server.app
+        self.port = server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.control = EmulatorControl(self.url)
+
+
+@contextmanager
+def running_emulator(data: dict | str | Path | None = None, *, faults: dict | list | None = None,
+                     seed: int | None = None, **settings) -> Iterator[RunningEmulator]:
+    """Serve the emulator on 127.0.0.1 and a free port, in a background thread, for the block."""
+    if data is None:
+        data = TEST_DATA
+    if not isinstance(data, dict):
+        data = load_yaml(data)
+    state = EmulatorState(data, **settings)
+    server = create_server(state, FaultInjector(faults, seed))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield RunningEmulator(server, state)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def sign_headers(method: str, url: str, access_key: str, secret_key: str, body: bytes = b"",
+                 headers: dict | None = None) -> dict:
+    """Headers for an SDK-HMAC-SHA256 signed request, for tests calling the emulator without the SDK.
+
+    The query of `url` must already be in canonical order and encoding, as the SDK sends it.
+    """
+    parts = urlsplit(url)
+    signed = {"Content-Type": "application/json", **(headers or {}),
+              "Host": parts.netloc,
+              "X-Sdk-Date": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")}
+    lower = {name.lower(): value for name, value in signed.items()}
+    names = sorted(name for name in lower if "_" not in name)
+    signature = auth.signature(secret_key, method, parts.path, parts.query, lower, names, body)
+    signed["Authorization"] = (f"{auth.ALGORITHM} Access={access_key}, SignedHeaders={';'.join(names)}, "
+                               f"Signature={signature}")
+    return signed
