@@ -41,8 +41,8 @@ def main():
         env.update({
             "HWC_APIG_ENDPOINT": url,
             "HUAWEICLOUD_SDK_PROJECT_ID": "0123456789abcdef0123456789abcdef",
-            "HUAWEICLOUD_SDK_AK": "DEMOAK00000000000000",
-            "HUAWEICLOUD_SDK_SK": "demoSecretKey0123456789abcdefghijklmnop",
+            "HUAWEICLOUD_SDK_AK": "TESTAK0000000000000A",
+            "HUAWEICLOUD_SDK_SK": "testSecretKey0123456789abcdefghijklmno",
             "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, ".collections"),
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_LOCALHOST_WARNING": "false",
@@ -51,7 +51,7 @@ def main():
         command = [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
                    os.path.join(HERE, "demo.yml"), "-e", "demo_output_dir=%s" % OUTPUT,
                    "-e", "ansible_python_interpreter=%s" % sys.executable]
-        result = subprocess.run(command, env=env)
+        result = subprocess.run(command, env=env, check=False)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=10)
@@ -62,8 +62,8 @@ def main():
         print("\nPer-API outcome:")
         for release in data["releases"]:
             for api in release["apis"]:
-                print("  %-6s %-10s %-28s %-14s %s" % (release["service"], release["env"], api["name"], api["result"],
-                                                      api.get("publish_id") or ""))
+                print("  %-6s %-16s %-28s %-14s %s" % (
+                    release["service"], release["group"], api["name"], api["result"], api.get("publish_id") or ""))
         print("\nSummary: %s" % json.dumps(data["summary"]))
         print("Report: %s" % report)
     sys.exit(result.returncode)

@@ -62,7 +62,7 @@ def _header_text(value: str) -> str:
 
 
 def parse_authorization(value: str) -> dict[str, str] | None:
-    algorithm, _, rest = value.strip().partition(" ")
+    algorithm, _space, rest = value.strip().partition(" ")
     if algorithm != ALGORITHM:
         return None
     fields = {}

@@ -364,7 +364,7 @@ def _render_group_export(call: Call) -> tuple[bytes, str, dict]:
             continue
         # Published scopes export what runs in the environment, not later edits.
         publications = ([instance.publication(api["id"], env["id"])] if env
-                        else [pub for _, pub in instance.current_publications(api["id"])])
+                        else [pub for _env, pub in instance.current_publications(api["id"])])
         publication = next((p for p in publications if p is not None), None)
         if publication is not None:
             apis.append(instance.versions[publication["version_id"]]["definition"])
@@ -389,7 +389,7 @@ def export_sync(call: Call) -> Response:
 
 
 def export_async(call: Call) -> Response:
-    document, fmt, _ = _render_group_export(call)
+    document, fmt, _name = _render_group_export(call)
     task_id = new_id()
     call.instance.tasks[task_id] = {
         "task_id": task_id,

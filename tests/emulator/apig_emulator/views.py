@@ -117,10 +117,10 @@ def _publication_fields(instance: Instance, api: dict) -> dict:
     """run_env_id, run_env_name, publish_id and publish_time, each |-joined over live publications."""
     publications = instance.current_publications(api["id"])
     return {
-        "run_env_id": "|".join(env["id"] for env, _ in publications),
-        "run_env_name": "|".join(env["name"] for env, _ in publications),
-        "publish_id": "|".join(pub["publish_id"] for _, pub in publications),
-        "publish_time": "|".join(pub["publish_time"] for _, pub in publications),
+        "run_env_id": "|".join(env["id"] for env, _pub in publications),
+        "run_env_name": "|".join(env["name"] for env, _pub in publications),
+        "publish_id": "|".join(pub["publish_id"] for _env, pub in publications),
+        "publish_time": "|".join(pub["publish_time"] for _env, pub in publications),
     }
 
 

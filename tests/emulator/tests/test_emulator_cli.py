@@ -32,5 +32,5 @@ def test_run_serves_until_sigterm(tmp_path):
             assert json.loads(response.read())["task_seconds"] == 0.5
     finally:
         process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=10)
+        _stdout, stderr = process.communicate(timeout=10)
     assert process.returncode == 0, stderr

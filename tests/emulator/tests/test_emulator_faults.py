@@ -30,7 +30,7 @@ def test_rules_match_class_op_and_stop_at_max_count():
         {"class": "writes", "op": "UnpublishLiveDataApiV2", "kind": "503", "max_count": 2}]})
     assert injector.decide("BatchPublishOrOfflineApiV2", "write").label() is None
     assert injector.decide("UnpublishLiveDataApiV2", "read").label() is None
-    labels = [injector.decide("UnpublishLiveDataApiV2", "write").label() for _ in range(4)]
+    labels = [injector.decide("UnpublishLiveDataApiV2", "write").label() for _attempt in range(4)]
     assert labels == ["503", "503", None, None]
 
 
@@ -103,7 +103,7 @@ def test_seeded_faults_are_reproducible_over_http(apig, fresh):
 
     def run():
         fresh.control.set_faults(config)
-        return [apig.get("/envs").status_code for _ in range(20)]
+        return [apig.get("/envs").status_code for _attempt in range(20)]
 
     first = run()
     assert first == run()

@@ -67,7 +67,7 @@ def test_republish_flips_the_old_version_via_http(apig):
 
 
 def test_history_is_trimmed_to_ten_via_http(apig):
-    for _ in range(12):
+    for _attempt in range(12):
         apig.publish("online", PRE_PROD, [CREATE_PET])
     versions = apig.get(f"/apis/publish/{CREATE_PET}", env_id=PRE_PROD, limit=50).json()
     assert versions["total"] == 10

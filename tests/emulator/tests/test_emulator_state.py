@@ -20,7 +20,7 @@ def apig(state):
 
 def test_clock_strictly_increases():
     clock = Clock()
-    stamps = [clock.stamp() for _ in range(1000)]
+    stamps = [clock.stamp() for _count in range(1000)]
     assert stamps == sorted(set(stamps))
     assert stamps[0].endswith("Z") and len(stamps[0]) == len("2026-11-22T05:01:31.265228Z")
 
@@ -59,7 +59,7 @@ def test_take_offline_keeps_history(state, apig):
     api = apig.find_api("get_pet")
     publication = apig.take_offline(api["id"], RELEASE_ENV_ID)
     assert apig.versions[publication["version_id"]]["status"] == 2
-    assert [env["name"] for env, _ in apig.current_publications(api["id"])] == ["TEST"]
+    assert [env["name"] for env, _pub in apig.current_publications(api["id"])] == ["TEST"]
     assert apig.take_offline(api["id"], RELEASE_ENV_ID) is None
 
 
