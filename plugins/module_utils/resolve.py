@@ -8,21 +8,14 @@ Private to the hwc.apig collection; not a public API.
 """
 
 import difflib
-import re
-from urllib.parse import quote
 
 from ansible_collections.hwc.apig.plugins.module_utils.client import ApigError
 
-ID_PATTERN = re.compile(r"^[0-9a-fA-F]{32}$")
 MAX_CANDIDATES = 10
 
 
 class ResolveError(ApigError):
     """A name or ID that matches nothing, or more than one thing."""
-
-
-def looks_like_id(value):
-    return bool(ID_PATTERN.match(value or ""))
 
 
 def _describe(item, context_key):
@@ -77,20 +70,7 @@ def find_environment(client, value):
 
 
 def find_group(client, value):
-    """One read in the usual case: the detail call for an ID, a server-filtered list for a name."""
-    if looks_like_id(value):
-        try:
-            return client.call("GET", "/api-groups/%s" % quote(value, safe=""))
-        except ApigError as exc:
-            if exc.status not in (400, 404):
-                raise
-    # The server's name filter is fuzzy; the exact match is made here.
-    groups = client.list_all("/api-groups", "groups", {"name": value})
-    exact = [group for group in groups if group.get("name") == value]
-    if len(exact) == 1:
-        return exact[0]
-    if len(exact) > 1:
-        return match("API group", value, exact)
+    """One paged listing (one read for up to 500 groups), matched exactly whatever the ID format."""
     return match("API group", value, client.list_all("/api-groups", "groups"))
 
 

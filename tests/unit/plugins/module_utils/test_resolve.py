@@ -122,30 +122,17 @@ def test_match_all_keeps_order_and_drops_duplicates():
     assert resolve.match_all("API", [], items) == []
 
 
-def test_looks_like_id():
-    assert resolve.looks_like_id(GROUP_ID)
-    assert resolve.looks_like_id(GROUP_ID.upper())
-    for value in ("", None, "RELEASE", GROUP_ID[:-1], GROUP_ID + "0", "g" * 32):
-        assert not resolve.looks_like_id(value)
-
-
 # -- reads ---------------------------------------------------------------------------------------
 
 @responses.activate
-def test_find_group_by_id_uses_one_detail_call():
-    group = {"id": GROUP_ID, "name": "shop"}
-    responses.add(responses.GET, BASE + "/api-groups/" + GROUP_ID, json=group)
-    assert resolve.find_group(make_client(), GROUP_ID) == group
-    assert made() == [("/api-groups/" + GROUP_ID, {})]
-
-
-@responses.activate
-def test_find_group_by_name_uses_one_filtered_list():
-    # The server's filter is fuzzy: the exact name is picked out here.
-    responses.add(responses.GET, BASE + "/api-groups", json=listing("groups", [
-        {"id": OTHER_ID, "name": "shop-legacy"}, {"id": GROUP_ID, "name": "shop"}]))
-    assert resolve.find_group(make_client(), "shop")["id"] == GROUP_ID
-    assert made() == [("/api-groups", {"name": "shop", "offset": "0", "limit": "500"})]
+def test_find_group_by_id_or_name_uses_one_unfiltered_listing():
+    groups = [{"id": OTHER_ID, "name": "shop-legacy"}, {"id": GROUP_ID, "name": "shop"}, {"id": "grp-3", "name": "x"}]
+    responses.add(responses.GET, BASE + "/api-groups", json=listing("groups", groups))
+    for value, expected in ((GROUP_ID, GROUP_ID), ("shop", GROUP_ID), ("grp-3", "grp-3"), ("shop-legacy", OTHER_ID)):
+        responses.calls.reset()
+        assert resolve.find_group(make_client(), value)["id"] == expected
+        # No server-side name filter: it is fuzzy, and an ID in any format must match too.
+        assert made() == [("/api-groups", {"offset": "0", "limit": "500"})]
 
 
 @responses.activate
@@ -161,45 +148,17 @@ def test_find_group_name_with_two_exact_matches_is_ambiguous():
 
 
 @responses.activate
-def test_find_group_falls_back_to_the_full_list():
-    # A name the filter does not return exactly (or an ID that is not 32 hex digits) is matched against
-    # the full listing, which also yields the candidates of a not-found error.
-    responses.add(responses.GET, BASE + "/api-groups", json=listing("groups", [{"id": "grp-1", "name": "shop-x"}]))
-    responses.add(responses.GET, BASE + "/api-groups", json=listing("groups", [
-        {"id": "grp-1", "name": "shop-x"}, {"id": "grp-2", "name": "payments"}]))
-    assert resolve.find_group(make_client(), "grp-2")["name"] == "payments"
-    assert made() == [
-        ("/api-groups", {"name": "grp-2", "offset": "0", "limit": "500"}),
-        ("/api-groups", {"offset": "0", "limit": "500"}),
-    ]
-
-
-@responses.activate
-def test_find_group_id_not_found_falls_back_then_fails_with_candidates():
-    responses.add(responses.GET, BASE + "/api-groups/" + GROUP_ID, status=404,
-                  json={"error_code": "APIG.3020", "error_msg": "The API group does not exist"})
-    responses.add(responses.GET, BASE + "/api-groups", json=listing("groups", []))
+def test_find_group_not_found_names_the_candidates():
     responses.add(responses.GET, BASE + "/api-groups", json=listing("groups", [
         {"id": OTHER_ID, "name": "shop"}, {"id": "x", "name": "payments"}]))
     with pytest.raises(resolve.ResolveError) as caught:
         resolve.find_group(make_client(), GROUP_ID)
     assert "API group %r not found; candidates: payments, shop" % GROUP_ID == str(caught.value)
-    assert [path for path, _query in made()] == ["/api-groups/" + GROUP_ID, "/api-groups", "/api-groups"]
 
 
 @responses.activate
-def test_find_group_id_like_name_found_by_name():
-    # A group may be named with 32 hex digits; the detail call then answers 400 or 404.
-    responses.add(responses.GET, BASE + "/api-groups/" + OTHER_ID, status=400,
-                  json={"error_code": "APIG.2012", "error_msg": "Invalid parameter value"})
-    responses.add(responses.GET, BASE + "/api-groups", json=listing("groups", [{"id": GROUP_ID, "name": OTHER_ID}]))
-    assert resolve.find_group(make_client(), OTHER_ID)["id"] == GROUP_ID
-    assert len(responses.calls) == 2
-
-
-@responses.activate
-def test_find_group_other_errors_propagate():
-    responses.add(responses.GET, BASE + "/api-groups/" + GROUP_ID, status=403,
+def test_find_group_errors_propagate():
+    responses.add(responses.GET, BASE + "/api-groups", status=403,
                   json={"error_code": "APIG.1005", "error_msg": "No permissions to request this method"})
     with pytest.raises(client.ApigError) as caught:
         resolve.find_group(make_client(), GROUP_ID)
