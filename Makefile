@@ -24,7 +24,7 @@ export ANSIBLE_LOCAL_TEMP := $(CURDIR)/.cache/ansible-tmp
 export ANSIBLE_HOME := $(CURDIR)/.cache/ansible-home
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv build demo test sanity lint changelog-lint pytest units integration clean
+.PHONY: help venv build demo test bench sanity lint changelog-lint pytest units integration clean
 
 help:
 	@echo "make demo  - run the release playbook against the local emulator"
@@ -73,6 +73,10 @@ units: build
 
 integration: build
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider tests/integration
+
+# Wall-clock figures live here, not in tests; writes docs/benchmarks.md.
+bench: build
+	$(BIN)/python tests/benchmark/bench_publish.py
 
 clean:
 	rm -rf build $(COLLECTIONS) $(SANITY_ROOT) .cache
