@@ -109,6 +109,7 @@ options:
     type: int
     default: 5
 requirements:
+  - python >= 3.8
   - requests >= 2.28.0
 notes:
   - All modules of the collection are in the action group C(hwc.apig.apig), so the connection options

@@ -6,6 +6,8 @@
 Private to the hwc.apig collection; not a public API.
 """
 
+import datetime
+import email.utils
 import json
 import random
 import re
@@ -15,7 +17,7 @@ from urllib.parse import quote, urlsplit
 try:
     import requests
     from requests.exceptions import ConnectionError as RequestsConnectionError
-    from requests.exceptions import ConnectTimeout, SSLError, Timeout
+    from requests.exceptions import ConnectTimeout, RequestException, SSLError, Timeout
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 except ImportError as exc:  # the module wrapper reports it with missing_required_lib
@@ -37,6 +39,8 @@ JSON_BODY_TYPE = "application/json;charset=utf-8"
 JSON_TYPE = "application/json"
 RETRYABLE_STATUSES = (429, 500, 502, 503, 504)
 THROTTLED = 429
+# The docs give the throttling code but not always its HTTP status.
+THROTTLE_CODES = ("APIG.0308", "APIGW.0308")
 MAX_RETRY_AFTER = 120.0
 PAGE_LIMIT = 500
 
@@ -129,9 +133,18 @@ def _retry_after_seconds(response):
     if not value:
         return None
     try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
+        seconds = float(value)
     except ValueError:
-        return None  # an HTTP-date; fall back to our own backoff
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if moment is None:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.timezone.utc)
+        seconds = (moment - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def _sent_before_failure(exc):
@@ -311,7 +324,8 @@ class ApigClient(object):
                 raise ApigError(
                     "%s %s failed: TLS verification of %s failed (%s); give ca_path for a private CA"
                     % (method, parts.path, parts.netloc, exc), method=method, path=parts.path)
-            except (RequestsConnectionError, Timeout) as exc:
+            except (RequestsConnectionError, Timeout, RequestException) as exc:
+                # A body cut off mid-read (ChunkedEncodingError and the like) counts as sent.
                 before_send = isinstance(exc, RequestsConnectionError) and _sent_before_failure(exc)
                 if (kind != WRITE or before_send) and attempt < self.retry.retries:
                     self.retry.wait(attempt)
@@ -327,8 +341,8 @@ class ApigClient(object):
                 continue
             error = error_from_response(response, method, parts.path)
             response.close()
-            retryable = response.status_code == THROTTLED or (
-                kind != WRITE and response.status_code in RETRYABLE_STATUSES)
+            throttled = response.status_code == THROTTLED or error.error_code in THROTTLE_CODES
+            retryable = throttled or (kind != WRITE and response.status_code in RETRYABLE_STATUSES)
             if retryable and attempt < self.retry.retries:
                 self.retry.wait(attempt, _retry_after_seconds(response))
                 attempt += 1
@@ -356,16 +370,25 @@ class ApigClient(object):
 
     def list_all(self, suffix, key, query=None, limit=PAGE_LIMIT):
         """Walk offset/limit pages until ``total`` is reached; return every item."""
-        items = []
+        items, seen = [], set()
         base = [(k, v) for k, v in (query or {}).items() if v is not None]
         offset = 0
         while True:
             page = self.call("GET", suffix, query=base + [("offset", offset), ("limit", limit)])
             chunk = page.get(key) or []
-            items.extend(chunk)
+            added = 0
+            # Offset paging can repeat an item when the listing changes during the walk.
+            for item in chunk:
+                item_id = item.get("id") if isinstance(item, dict) else None
+                if item_id is None or item_id not in seen:
+                    seen.add(item_id)
+                    items.append(item)
+                    added += 1
             offset += len(chunk)
             total = page.get("total")
-            if not chunk or (total is not None and offset >= int(total)) or (total is None and len(chunk) < limit):
+            # Without a total, only an empty page (or one with nothing new, from a server that ignores
+            # offset) ends the walk: a server may cap pages below the limit asked for.
+            if not chunk or not added or (total is not None and offset >= int(total)):
                 return items
 
 

@@ -97,7 +97,7 @@ class ApigModule(AnsibleModule):
             endpoint = params["endpoint"] or (
                 params["region"] and apig_client.service_endpoint(self.service, params["region"]))
             iam_endpoint = params["iam_endpoint"] or (
-                params["region"] and apig_client.iam_endpoint_for(params["region"]))
+                params["region"] and params["username"] and apig_client.iam_endpoint_for(params["region"]))
         except ValueError as exc:
             self.fail_json(msg="region: %s" % exc)
         if not endpoint:
@@ -108,10 +108,10 @@ class ApigModule(AnsibleModule):
         params = self.params
         method = self._auth_method()
         endpoint, iam_endpoint = self._endpoints()
-        for option in ("timeout", "retries"):
-            if params[option] < (1 if option == "timeout" else 0):
-                self.fail_json(msg="%s must be %s, got %d" % (
-                    option, "at least 1" if option == "timeout" else "0 or more", params[option]))
+        if params["timeout"] < 1:
+            self.fail_json(msg="timeout must be at least 1, got %d" % params["timeout"])
+        if params["retries"] < 0:
+            self.fail_json(msg="retries must be 0 or more, got %d" % params["retries"])
         if method == "AK/SK":
             auth = apig_client.AkSkAuth(params["access_key"], params["secret_key"], params["security_token"])
         elif method == "token":

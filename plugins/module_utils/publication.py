@@ -48,7 +48,7 @@ def parse_time(value):
 def _split(value):
     if value is None or value == "":
         return []
-    return str(value).split("|")
+    return [part.strip() for part in str(value).split("|")]
 
 
 def publications(api):
@@ -76,7 +76,15 @@ def changed_since(api, publication):
     published = parse_time(publication.get("publish_time"))
     if updated is None or published is None:
         return True
+    if _whole_seconds(api.get("update_time")) or _whole_seconds(publication.get("publish_time")):
+        # One side has no fraction of a second: comparing fractions would republish on every run.
+        return updated[0] > published[0]
     return updated > published
+
+
+def _whole_seconds(value):
+    found = _TIME.match(str(value)) if isinstance(value, str) else None
+    return found is not None and not found.group(7)
 
 
 def decide(api, env_id, state, force=False):
@@ -101,7 +109,10 @@ def applied(result, before, after, env_id):
     if result == TAKEN_OFFLINE:
         return now is None
     then = publications(before).get(env_id)
-    return now is not None and (then is None or now.get("publish_id") != then.get("publish_id"))
+    if now is None:
+        return False
+    # A gateway may keep one record per API and environment, so a new publish_time counts too.
+    return then is None or any(now.get(key) != then.get(key) for key in ("publish_id", "publish_time"))
 
 
 def summarize(entries):

@@ -32,7 +32,7 @@ options:
   apis:
     description:
       - APIs to act on, by name or ID.
-      - With O(api_group), names are looked up in that group; without it, in the whole instance
+      - With O(api_group), names and IDs are looked up in that group; without it, in the whole instance
         (a name found in several groups is an error that lists them; give the ID or O(api_group)).
       - A name or ID that matches nothing, or several APIs, fails the task before anything is
         written, naming the value and the candidates.
@@ -215,6 +215,10 @@ def validate(module):
         module.fail_json(msg="batch_size must be between 1 and %d, got %d" % (MAX_BATCH, params["batch_size"]))
     if params["remark"] is not None and len(params["remark"]) > MAX_REMARK:
         module.fail_json(msg="remark must be at most %d characters, got %d" % (MAX_REMARK, len(params["remark"])))
+    if params["api_group"] is not None and not params["api_group"].strip():
+        module.fail_json(msg="api_group must name an API group (name or ID), got %r" % params["api_group"])
+    if params["apis"] is None and params["api_group"] is None:
+        module.fail_json(msg="one of the following is required: apis, api_group")
     if params["apis"] is not None:
         empty = [repr(value) for value in params["apis"] if not value or not value.strip()]
         if empty or not params["apis"]:
@@ -242,6 +246,7 @@ class Publisher(object):
         self.module = module
         self.client = module.client
         self.params = module.params
+        self.call_errors = []
 
     def select(self):
         params = self.params
@@ -272,17 +277,17 @@ class Publisher(object):
 
     # -- writes --------------------------------------------------------------------------------
     def apply(self, decisions):
+        action = pub.OFFLINE if self.params["state"] == "offline" else pub.ONLINE
         outcomes = {}
-        pending = {pub.ONLINE: [], pub.OFFLINE: []}
+        pending = []
         for api, result in decisions:
             if result == pub.UNCHANGED:
                 outcomes[api["id"]] = self.predicted(api, result)
             else:
-                pending[pub.action_for(result)].append((api, result))
+                pending.append((api, result))
         size = self.params["batch_size"]
-        for action, items in pending.items():
-            for start in range(0, len(items), size):
-                outcomes.update(self.write_chunk(action, items[start:start + size]))
+        for start in range(0, len(pending), size):
+            outcomes.update(self.write_chunk(action, pending[start:start + size]))
         return [outcomes[api["id"]] for api, _result in decisions]
 
     def write_chunk(self, action, items):
@@ -295,14 +300,20 @@ class Publisher(object):
                 answer = self.client.call("POST", "/apis/publish", query={"action": action},
                                           body=self.batch_body(remaining), kind=WRITE)
             except ApigError as error:
-                if not error.maybe_applied or attempt + 1 == attempts:
-                    outcomes.update(self.failed(remaining, error.error_code, error.error_msg or str(error)))
-                    return outcomes
-                self.client.retry.wait(attempt)
-                remaining = self.settle(remaining, outcomes)
-                if not remaining:
-                    return outcomes
-                continue
+                if error.maybe_applied:
+                    try:
+                        remaining = self.settle(remaining, outcomes)
+                    except ApigError as read_error:
+                        error = read_error
+                    else:
+                        if not remaining:
+                            return outcomes
+                        if attempt + 1 < attempts:
+                            self.client.retry.wait(attempt)
+                            continue
+                self.call_errors.append(error)
+                outcomes.update(self.failed(remaining, error))
+                return outcomes
             outcomes.update(self.read_answer(remaining, answer))
             return outcomes
         return outcomes
@@ -328,11 +339,13 @@ class Publisher(object):
 
     def read_answer(self, items, answer):
         succeeded = dict((item.get("api_id"), item) for item in answer.get("success") or [])
-        failed = dict((item.get("api_id"), item) for item in answer.get("failure") or [])
+        failed = {}
+        for item in answer.get("failure") or []:
+            failed[item.get("api_id") or ("name", item.get("api_name"))] = item
         outcomes = {}
         for api, result in items:
-            if api["id"] in failed:
-                failure = failed[api["id"]]
+            failure = failed.get(api["id"]) or failed.get(("name", api.get("name")))
+            if failure:
                 outcomes[api["id"]] = entry(api, self.env, pub.FAILED, error_code=failure.get("error_code"),
                                             error_msg=failure.get("error_msg"))
             elif api["id"] in succeeded:
@@ -346,8 +359,9 @@ class Publisher(object):
                                             error_msg="the batch answer did not mention this API")
         return outcomes
 
-    def failed(self, items, error_code, error_msg):
-        return dict((api["id"], entry(api, self.env, pub.FAILED, error_code=error_code, error_msg=error_msg))
+    def failed(self, items, error):
+        return dict((api["id"], entry(api, self.env, pub.FAILED, error_code=error.error_code,
+                                      error_msg=error.error_msg or str(error)))
                     for api, _result in items)
 
     # -- result --------------------------------------------------------------------------------
@@ -363,22 +377,27 @@ class Publisher(object):
             result["diff"] = self.diff(decisions, entries)
         failures = [item for item in entries if item["result"] == pub.FAILED]
         if failures and not self.params["allow_partial"]:
-            self.module.fail_json(msg="%d of %d APIs failed in %s: %s" % (
+            msg = "%d of %d APIs failed in %s: %s" % (
                 len(failures), len(entries), self.env.get("name"),
                 "; ".join("%s (%s): %s %s" % (item["name"], item["id"], item["error_code"] or "",
-                                              item["error_msg"] or "") for item in failures)), **result)
+                                              item["error_msg"] or "") for item in failures))
+            if self.call_errors:
+                # A whole batch call failed: show its HTTP status and request ID too.
+                msg += "; batch call failed: %s" % self.call_errors[-1]
+                result.update(self.call_errors[-1].details())
+            self.module.fail_json(msg=msg, **result)
         return result
 
     def diff(self, decisions, entries):
         before, after = {}, {}
+        names = [api["name"] for api, _decided in decisions]
         for (api, _decided), item in zip(decisions, entries):
             if item["result"] not in pub.CHANGES:
                 continue
+            key = api["name"] if names.count(api["name"]) == 1 else "%s (%s)" % (api["name"], api["id"])
             was = pub.publications(api).get(self.env["id"])
-            before[api["name"]] = {"published": was is not None,
-                                   "publish_time": was.get("publish_time") if was else None}
-            after[api["name"]] = {"published": item["result"] != pub.TAKEN_OFFLINE,
-                                  "publish_time": item["publish_time"]}
+            before[key] = {"published": was is not None, "publish_time": was.get("publish_time") if was else None}
+            after[key] = {"published": item["result"] != pub.TAKEN_OFFLINE, "publish_time": item["publish_time"]}
         label = "%s environment %s" % (self.module.service, self.env.get("name"))
         return {"before": before, "after": after, "before_header": label, "after_header": label}
 

@@ -3,6 +3,8 @@
 
 """The HTTP client: endpoints, paths, auth on the wire, retries and backoff, typed errors, paging, TLS."""
 
+import datetime
+import email.utils
 import http.client
 import json
 import re
@@ -309,8 +311,19 @@ def test_retry_after_is_honoured_exactly():
     responses.add(responses.GET, BASE + "/envs", json={})
     api, delays = make_client(retries=5)
     assert api.call("GET", "/envs") == {}
-    # An HTTP-date falls back to the backoff of that attempt; a huge value is capped.
-    assert delays == [7.0, 0.25, DELAYS[2], client.MAX_RETRY_AFTER]
+    # An HTTP-date in the past means "now"; a huge value is capped.
+    assert delays == [7.0, 0.25, 0.0, client.MAX_RETRY_AFTER]
+
+
+@responses.activate
+def test_retry_after_http_date_in_the_future():
+    moment = email.utils.format_datetime(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=30),
+                                         usegmt=True)
+    responses.add(responses.GET, BASE + "/envs", status=429, headers={"Retry-After": moment})
+    responses.add(responses.GET, BASE + "/envs", json={})
+    api, delays = make_client(retries=1)
+    assert api.call("GET", "/envs") == {}
+    assert 25.0 < delays[0] <= 30.0
 
 
 @responses.activate
@@ -624,12 +637,30 @@ def test_paging_stops_on_an_empty_page():
 
 
 @responses.activate
-def test_paging_single_page_and_no_total():
+def test_paging_without_total_walks_to_an_empty_page():
+    # A server may cap its pages below the limit asked for: a short page does not end the walk.
+    responses.add(responses.GET, BASE + "/envs", json={"envs": [{"id": "a"}, {"id": "b"}]})
+    responses.add(responses.GET, BASE + "/envs", json={"envs": [{"id": "c"}]})
+    responses.add(responses.GET, BASE + "/envs", json={"envs": []})
+    api, _delays = make_client()
+    assert api.list_all("/envs", "envs") == [{"id": "a"}, {"id": "b"}, {"id": "c"}]
+    assert [dict(parse_qsl(wire_query(call)))["offset"] for call in responses.calls] == ["0", "2", "3"]
+
+
+@responses.activate
+def test_paging_stops_when_the_server_ignores_offset():
     responses.add(responses.GET, BASE + "/envs", json={"envs": [{"id": "a"}]})
     api, _delays = make_client()
     assert api.list_all("/envs", "envs") == [{"id": "a"}]
-    assert len(responses.calls) == 1
-    assert dict(parse_qsl(wire_query(responses.calls[0]))) == {"limit": "500", "offset": "0"}
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_paging_drops_items_repeated_across_pages():
+    responses.add(responses.GET, BASE + "/envs", json={"total": 3, "envs": [{"id": "a"}, {"id": "b"}]})
+    responses.add(responses.GET, BASE + "/envs", json={"total": 3, "envs": [{"id": "b"}]})
+    api, _delays = make_client()
+    assert api.list_all("/envs", "envs") == [{"id": "a"}, {"id": "b"}]
 
 
 # -- transport settings ------------------------------------------------------------------------------

@@ -112,3 +112,22 @@ def test_summarize_counts_every_result():
     entries = [{"result": pub.PUBLISHED}, {"result": pub.PUBLISHED}, {"result": pub.FAILED}]
     assert pub.summarize(entries) == {"published": 2, "republished": 0, "unchanged": 0, "taken_offline": 0,
                                       "failed": 1}
+
+
+def test_whole_second_times_compare_by_second():
+    # An edit and a publication in the same second, reported with and without fractions: not a change.
+    item = published_in_both(release_time="2026-11-21T10:00:00Z", update_time="2026-11-21T10:00:00.700Z")
+    assert pub.decide(item, ENV, "published") == pub.UNCHANGED
+    later = published_in_both(release_time="2026-11-21T10:00:00Z", update_time="2026-11-21T10:00:01.100Z")
+    assert pub.decide(later, ENV, "published") == pub.REPUBLISHED
+
+
+def test_applied_when_only_the_publish_time_moves():
+    before = published_in_both()
+    after = published_in_both(release_time="2026-11-22T10:00:00Z")  # same publish_id, new time
+    assert pub.applied(pub.REPUBLISHED, before, after, ENV)
+
+
+def test_joined_fields_with_spaces():
+    found = pub.publications(api(run_env_id="%s | %s" % (ENV, TEST_ENV), publish_time="t1 | t2"))
+    assert set(found) == {ENV, TEST_ENV} and found[TEST_ENV]["publish_time"] == "t2"

@@ -156,3 +156,56 @@ def test_bad_input_fails_before_any_request(capsys, args, message):
         result = run_module(args, capsys)
         assert len(rsps.calls) == 0
     assert result["failed"] and message in result["msg"]
+
+
+@pytest.mark.parametrize("args", [{"api_group": ""}, {"api_group": "  "}, {"api_group": None, "apis": None}])
+def test_empty_group_never_means_the_whole_instance(capsys, args):
+    with responses.RequestsMock() as rsps:
+        result = run_module(args, capsys)
+        assert len(rsps.calls) == 0
+    assert result["failed"] and "api_group" in result["msg"]
+
+
+def test_ambiguous_write_is_settled_even_without_retries(capsys):
+    with responses.RequestsMock() as rsps:
+        add_reads(rsps, listing([api(0)]))
+        rsps.add(responses.POST, BASE + "/apis/publish", body=requests.exceptions.ChunkedEncodingError("cut off"))
+        rsps.add(responses.GET, BASE + "/apis", json=listing([api(0, published_at="2026-11-22T00:00:00Z")]))
+        result = run_module({"retries": 0}, capsys)
+        assert len(batch_calls(rsps)) == 1
+    assert not result.get("failed") and result["changed"]
+    assert result["apis"][0]["result"] == "published"
+
+
+def test_failed_reread_keeps_every_per_api_result(capsys):
+    apis = [api(0), api(1)]
+    with responses.RequestsMock() as rsps:
+        add_reads(rsps, listing(apis))
+        rsps.add(responses.POST, BASE + "/apis/publish", json={"success": [{"api_id": "api-0"}], "failure": []})
+        rsps.add(responses.POST, BASE + "/apis/publish", status=503, headers={"X-Request-Id": "req-503"},
+                 json={"error_code": "APIG.9999", "error_msg": "System error"})
+        rsps.add(responses.GET, BASE + "/apis", status=403, headers={"X-Request-Id": "req-403"},
+                 json={"error_code": "APIG.1005", "error_msg": "No permissions to request this method"})
+        result = run_module({"batch_size": 1, "retries": 0}, capsys)
+    assert result["failed"] and result["changed"]
+    assert [item["result"] for item in result["apis"]] == ["published", "failed"]
+    assert result["apis"][1]["error_code"] == "APIG.1005"
+    # The failed call's status and request ID are shown, as for every module failure.
+    assert result["status"] == 403 and result["request_id"] == "req-403" and "req-403" in result["msg"]
+
+
+def test_failure_entry_matched_by_name_when_it_has_no_id(capsys):
+    answer = {"success": [], "failure": [{"api_name": "api-0", "error_code": "APIG.3002", "error_msg": "gone"}]}
+    with responses.RequestsMock() as rsps:
+        add_reads(rsps, listing([api(0)]))
+        rsps.add(responses.POST, BASE + "/apis/publish", json=answer)
+        result = run_module({"allow_partial": True}, capsys)
+    assert result["apis"][0]["error_code"] == "APIG.3002" and result["apis"][0]["error_msg"] == "gone"
+
+
+def test_diff_keys_stay_apart_for_equal_names(capsys):
+    twin = dict(api(1), name="api-0", group_name="payments")
+    with responses.RequestsMock() as rsps:
+        add_reads(rsps, listing([api(0), twin]))
+        result = run_module({"_ansible_check_mode": True, "_ansible_diff": True}, capsys)
+    assert sorted(result["diff"]["after"]) == ["api-0 (api-0)", "api-0 (api-1)"]
