@@ -23,6 +23,8 @@ export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 export ANSIBLE_LOCAL_TEMP := $(CURDIR)/.cache/ansible-tmp
 export ANSIBLE_HOME := $(CURDIR)/.cache/ansible-home
 export PYTHONDONTWRITEBYTECODE := 1
+# Tools installed into the virtualenv (shellcheck for sanity) are found first.
+export PATH := $(BIN):$(PATH)
 
 .PHONY: help venv build demo test bench sanity lint changelog-lint pytest units integration clean
 
