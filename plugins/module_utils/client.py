@@ -178,10 +178,22 @@ class RetryPolicy(object):
         self.sleep(self.delay(attempt, retry_after))
 
 
-class AkSkAuth(object):
-    """Permanent or temporary AK/SK; every request signed with SDK-HMAC-SHA256."""
+class NoAuth(object):
+    """No credentials (the IAM token request itself); the base of the other auth methods."""
 
-    kind = "aksk"
+    def secrets(self):
+        return []
+
+    def apply(self, client, method, host, path, query, headers, body):
+        headers["Host"] = host
+        return headers, signer.canonical_query(query)
+
+    def refresh(self, client):
+        return False
+
+
+class AkSkAuth(NoAuth):
+    """Permanent or temporary AK/SK; every request signed with SDK-HMAC-SHA256."""
 
     def __init__(self, access_key, secret_key, security_token=None):
         self.access_key = access_key
@@ -196,14 +208,9 @@ class AkSkAuth(object):
             headers["X-Security-Token"] = self.security_token
         return signer.sign(method, host, path, query, headers, body, self.access_key, self.secret_key)
 
-    def refresh(self, client):
-        return False
 
-
-class TokenAuth(object):
+class TokenAuth(NoAuth):
     """An IAM token given by the user, sent as X-Auth-Token."""
-
-    kind = "token"
 
     def __init__(self, token):
         self.token = token
@@ -213,20 +220,14 @@ class TokenAuth(object):
 
     def apply(self, client, method, host, path, query, headers, body):
         headers["X-Auth-Token"] = self.current_token(client)
-        headers["Host"] = host
-        return headers, signer.canonical_query(query)
+        return super(TokenAuth, self).apply(client, method, host, path, query, headers, body)
 
     def current_token(self, client):
         return self.token
 
-    def refresh(self, client):
-        return False
-
 
 class PasswordAuth(TokenAuth):
     """IAM password auth: a project-scoped token from POST /v3/auth/tokens, renewed once on 401."""
-
-    kind = "password"
 
     def __init__(self, iam_endpoint, username, password, domain_name, on_token=None):
         super(PasswordAuth, self).__init__(None)
@@ -260,13 +261,16 @@ class PasswordAuth(TokenAuth):
         }}
         response = client.send(
             "POST", self.iam_endpoint + "/v3/auth/tokens", query=[("nocatalog", "true")], body=body, kind=READ,
-            authenticate=False)
+            auth=NO_AUTH)
         token = response.headers.get("X-Subject-Token")
         if not token:
             raise ApigError("IAM answered without an X-Subject-Token header", status=response.status_code)
         if self.on_token:
             self.on_token(token)
         return token
+
+
+NO_AUTH = NoAuth()
 
 
 class ApigClient(object):
@@ -296,8 +300,9 @@ class ApigClient(object):
             quote(self.instance_id, safe=""), suffix)
 
     # -- requests ------------------------------------------------------------------------------
-    def send(self, method, url, query=None, body=None, kind=READ, stream=False, authenticate=True):
+    def send(self, method, url, query=None, body=None, kind=READ, stream=False, auth=None):
         """Send one logical request with retries; return the successful requests.Response."""
+        auth = auth or self.auth
         attempt = 0
         payload = json.dumps(body).encode("utf-8") if body is not None else b""
         parts = urlsplit(url)
@@ -307,12 +312,7 @@ class ApigClient(object):
                 "Content-Type": JSON_BODY_TYPE if body is not None else JSON_TYPE,
                 "X-Project-Id": self.project_id,
             }
-            if authenticate:
-                headers, query_string = self.auth.apply(
-                    self, method, parts.netloc, parts.path, query, headers, payload)
-            else:
-                headers["Host"] = parts.netloc
-                query_string = signer.canonical_query(query)
+            headers, query_string = auth.apply(self, method, parts.netloc, parts.path, query, headers, payload)
             full_url = url + ("?" + query_string if query_string else "")
             try:
                 self.request_count += 1
@@ -324,7 +324,7 @@ class ApigClient(object):
                 raise ApigError(
                     "%s %s failed: TLS verification of %s failed (%s); give ca_path for a private CA"
                     % (method, parts.path, parts.netloc, exc), method=method, path=parts.path)
-            except (RequestsConnectionError, Timeout, RequestException) as exc:
+            except RequestException as exc:
                 # A body cut off mid-read (ChunkedEncodingError and the like) counts as sent.
                 before_send = isinstance(exc, RequestsConnectionError) and _sent_before_failure(exc)
                 if (kind != WRITE or before_send) and attempt < self.retry.retries:
@@ -336,7 +336,7 @@ class ApigClient(object):
                     maybe_applied=kind == WRITE and not before_send)
             if response.status_code < 400:
                 return response
-            if response.status_code == 401 and authenticate and self.auth.refresh(self):
+            if response.status_code == 401 and auth.refresh(self):
                 response.close()
                 continue
             error = error_from_response(response, method, parts.path)

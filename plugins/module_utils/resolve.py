@@ -51,14 +51,15 @@ def match(kind, value, items, context_key=None):
 
 def match_all(kind, values, items, context_key=None):
     """Resolve every value; report all bad ones in one error, before anything is written."""
-    found, problems = [], []
+    found, problems, seen = [], [], set()
     for value in values:
         try:
             item = match(kind, value, items, context_key)
         except ResolveError as exc:
             problems.append(str(exc))
             continue
-        if all(item.get("id") != seen.get("id") for seen in found):
+        if item.get("id") not in seen:
+            seen.add(item.get("id"))
             found.append(item)
     if problems:
         raise ResolveError("; ".join(problems))

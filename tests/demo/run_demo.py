@@ -2,47 +2,33 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 OUTPUT = os.path.join(ROOT, "demo-output")
 BIN = os.path.dirname(sys.executable)
 
-
-def start_emulator():
-    port_file = os.path.join(OUTPUT, "emulator.port")
-    if os.path.exists(port_file):
-        os.remove(port_file)
-    log = open(os.path.join(OUTPUT, "emulator.log"), "w")
-    process = subprocess.Popen(
-        [sys.executable, os.path.join(ROOT, "tests", "emulator", "run.py"), "--port", "0", "--port-file", port_file,
-         "--data", os.path.join(ROOT, "tests", "emulator", "data", "demo.yml")],
-        stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 30
-    while not (os.path.exists(port_file) and open(port_file).read().strip()):
-        if process.poll() is not None or time.time() > deadline:
-            process.kill()
-            sys.exit("the emulator did not start; see demo-output/emulator.log")
-        time.sleep(0.05)
-    return process, "http://127.0.0.1:%s" % open(port_file).read().strip()
+sys.path.insert(0, os.path.join(ROOT, "tests", "emulator"))
+# pylint: disable-next=wrong-import-position
+from apig_emulator.testing import DEMO_DATA, TEST_AK, TEST_PROJECT_ID, TEST_SK, EmulatorProcess  # noqa: E402
 
 
 def main():
     os.makedirs(OUTPUT, exist_ok=True)
-    process, url = start_emulator()
+    with open(os.path.join(OUTPUT, "emulator.log"), "w") as log:
+        emulator = EmulatorProcess(DEMO_DATA, os.path.join(OUTPUT, "emulator.port"), log)
+    url = emulator.url
     print("emulator listening on %s" % url)
     try:
         env = dict(os.environ)
         # Connection settings only in environment variables, the way AWX injects a credential.
         env.update({
             "HWC_APIG_ENDPOINT": url,
-            "HUAWEICLOUD_SDK_PROJECT_ID": "0123456789abcdef0123456789abcdef",
-            "HUAWEICLOUD_SDK_AK": "TESTAK0000000000000A",
-            "HUAWEICLOUD_SDK_SK": "testSecretKey0123456789abcdefghijklmno",
+            "HUAWEICLOUD_SDK_PROJECT_ID": TEST_PROJECT_ID,
+            "HUAWEICLOUD_SDK_AK": TEST_AK,
+            "HUAWEICLOUD_SDK_SK": TEST_SK,
             "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, ".collections"),
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_LOCALHOST_WARNING": "false",
@@ -53,8 +39,7 @@ def main():
                    "-e", "ansible_python_interpreter=%s" % sys.executable]
         result = subprocess.run(command, env=env, check=False)
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
+        emulator.stop()
     report = os.path.join(OUTPUT, "release-report.json")
     if os.path.exists(report):
         with open(report) as handle:

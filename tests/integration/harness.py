@@ -2,17 +2,14 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
+from apig_emulator.testing import EmulatorProcess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-EMULATOR = os.path.join(ROOT, "tests", "emulator", "run.py")
 DATA = os.path.join(HERE, "data.yml")
 BIN = os.path.dirname(sys.executable)
 
@@ -23,47 +20,11 @@ IAM_USER = {"HWC_USERNAME": "itest-user", "HWC_PASSWORD": "Itest-Passw0rd!", "HW
 INSTANCES = {"apig": "eddc4d25480b4cd6b512f270a1b8b341", "roma": "a1b2c3d4e5f60718293a4b5c6d7e8f90"}
 
 
-class Emulator(object):
-    def __init__(self, url, process):
-        self.url = url
-        self.process = process
-
-    def control(self, path, body=None):
-        data = json.dumps(body).encode() if body is not None else (b"" if path != "log" else None)
-        request = urllib.request.Request(self.url + "/_emulator/" + path, data=data,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read()
-        return json.loads(text) if text else None
-
-    def log(self):
-        return self.control("log")
-
-
-def start_emulator(tmp_path, data=DATA, extra_args=()):
-    port_file = tmp_path / "emulator.port"
-    process = subprocess.Popen(
-        [sys.executable, EMULATOR, "--port", "0", "--port-file", str(port_file), "--data", data,
-         "--task-seconds", "0.3"] + list(extra_args),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.time() + 30
-    while not (port_file.exists() and port_file.read_text().strip()):
-        if process.poll() is not None or time.time() > deadline:
-            process.kill()
-            raise RuntimeError("the emulator did not start: %s" % process.stdout.read().decode())
-        time.sleep(0.05)
-    return Emulator("http://127.0.0.1:%s" % port_file.read_text().strip(), process)
-
-
 @pytest.fixture
 def emulator(tmp_path):
-    running = start_emulator(tmp_path)
+    running = EmulatorProcess(DATA, tmp_path / "emulator.port", subprocess.DEVNULL, "--task-seconds", "0.3")
     yield running
-    running.process.send_signal(signal.SIGTERM)
-    try:
-        running.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        running.process.kill()
+    running.stop()
 
 
 def base_env(tmp_path, auth="aksk"):

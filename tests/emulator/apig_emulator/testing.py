@@ -16,7 +16,11 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
@@ -30,6 +34,7 @@ from .faults import FaultInjector
 from .server import create_server, load_yaml
 from .state import EmulatorState
 
+RUN = Path(__file__).resolve().parent.parent / "run.py"
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 TEST_DATA = DATA_DIR / "test.yml"
 DEMO_DATA = DATA_DIR / "demo.yml"
@@ -99,6 +104,32 @@ class EmulatorControl:
 
     def dump(self) -> dict:
         return self.call("GET", "state")
+
+
+class EmulatorProcess:
+    """The emulator command in a process of its own (for ansible-playbook runs and the demo)."""
+
+    def __init__(self, data: str | Path, port_file: str | Path, output=subprocess.DEVNULL, *args: str):
+        port_file = Path(port_file)
+        port_file.unlink(missing_ok=True)
+        self.process = subprocess.Popen(
+            [sys.executable, str(RUN), "--port", "0", "--port-file", str(port_file), "--data", str(data), *args],
+            stdout=output, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
+                raise RuntimeError(f"the emulator did not start (exit code {self.process.poll()})")
+            time.sleep(0.05)
+        self.url = f"http://127.0.0.1:{port_file.read_text().strip()}"
+        self.control = EmulatorControl(self.url)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 class RunningEmulator:
