@@ -12,10 +12,12 @@ VENV_KEY := $(shell cat $(REQUIREMENTS) | sha256sum | cut -c1-12)
 VENV_STAMP := $(VENV)/.installed-$(VENV_KEY)
 
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
-TARBALL := build/hwc-apig-$(VERSION).tar.gz
-COLLECTIONS := $(CURDIR)/.collections
+BUILD_DIR ?= build
+TARBALL := $(BUILD_DIR)/hwc-apig-$(VERSION).tar.gz
+# Overridable so that several checkouts or parallel runs do not share one installed copy.
+COLLECTIONS ?= $(CURDIR)/.collections
 INSTALLED := $(COLLECTIONS)/ansible_collections/hwc/apig
-SANITY_ROOT := $(CURDIR)/.sanity
+SANITY_ROOT ?= $(CURDIR)/.sanity
 PYTEST_WORKERS ?= 2
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
@@ -43,8 +45,8 @@ venv: $(VENV_STAMP)
 
 # Build the collection and install the tarball; every test runs against this installed copy.
 build: venv
-	rm -rf build $(COLLECTIONS)
-	$(BIN)/ansible-galaxy collection build --force --output-path build . >/dev/null
+	rm -rf $(BUILD_DIR) $(COLLECTIONS)
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD_DIR) . >/dev/null
 	$(BIN)/ansible-galaxy collection install --force -p $(COLLECTIONS) $(TARBALL) >/dev/null
 	@echo "installed hwc.apig $(VERSION) into $(COLLECTIONS)"
 

@@ -51,6 +51,10 @@ options:
       - Access key ID for AK/SK auth; every request is signed with C(SDK-HMAC-SHA256).
       - Give exactly one auth method - O(access_key) and O(secret_key), O(auth_token), or
         O(username), O(password) and O(domain_name).
+      - Auth options set on the task (directly or through C(module_defaults)) come first. The
+        environment variables of the auth options choose a method only when the task sets none, so a
+        stray E(HWC_USERNAME) on the node does not clash with O(access_key) given on the task; the
+        task's method may still take its other options from their environment variables.
       - If not set, the first of the environment variables E(HUAWEICLOUD_SDK_AK), E(HW_ACCESS_KEY) that is set is used.
     type: str
   secret_key:
@@ -105,9 +109,23 @@ options:
       - Reads and exports are retried on connection errors, HTTP 429 and 5xx. Writes are retried only
         where no duplicate can result (HTTP 429, or a connection that failed before the request
         was sent); after an ambiguous write failure the module reads the state again before acting.
+      - One budget of O(retries) serves each logical request, a write and its resends included.
       - V(0) disables retries.
     type: int
     default: 5
+  settle_timeout:
+    description:
+      - After a write whose outcome is unknown (a timeout, a dropped connection, a 5xx or an unreadable
+        answer after the request was sent), how long in seconds the module keeps reading the state,
+        with growing delays (0.5, 1, 2, 4, 8 seconds...), for the write to show before it resends what
+        is still missing. A gateway may still be applying the first request, so resending earlier
+        could apply it twice.
+      - When the state cannot be read, or the write is still not visible and no retries are left, the
+        item fails with an "outcome unknown" message naming it; running the task again finishes the
+        job.
+      - If not set, the environment variable E(HWC_APIG_SETTLE_TIMEOUT) is used.
+    type: int
+    default: 15
 requirements:
   - python >= 3.8
   - requests >= 2.28.0

@@ -6,6 +6,7 @@
 Private to the hwc.apig collection; not a public API.
 """
 
+import contextlib
 import datetime
 import email.utils
 import json
@@ -65,6 +66,13 @@ class ApigError(Exception):
         self.method = method
         self.path = path
         self.maybe_applied = maybe_applied
+        self.context = None
+
+    def add_context(self, doing):
+        """Say what the module was doing; the innermost context wins."""
+        if self.context is None:
+            self.context = doing
+            self.message = "%s: %s" % (doing, self.message)
 
     def details(self):
         """The fields every module failure shows."""
@@ -112,6 +120,31 @@ def error_from_response(response, method, path):
                      request_id=request_id, method=method, path=path)
 
 
+@contextlib.contextmanager
+def doing(what):
+    """Prefix any ApigError raised inside with what the module was doing ("listing the APIs of ...")."""
+    try:
+        yield
+    except ApigError as error:
+        error.add_context(what)
+        raise
+
+
+class RetryBudget(object):
+    """The retries one logical request may still spend (a write and its resends share one)."""
+
+    def __init__(self, retries):
+        self.left = max(int(retries), 0)
+        self.used = 0
+
+    def take(self):
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        self.used += 1
+        return True
+
+
 def service_endpoint(service, region):
     """Default endpoint of a service in a region, as the SDK's region files build it."""
     _check_region(region)
@@ -145,6 +178,12 @@ def _retry_after_seconds(response):
             moment = moment.replace(tzinfo=datetime.timezone.utc)
         seconds = (moment - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _certificate_failure(exc):
+    """True when TLS failed on the certificate (nothing was sent): only ca_path or validate_certs helps."""
+    text = str(exc).lower()
+    return "certificate" in text or "hostname" in text
 
 
 def _sent_before_failure(exc):
@@ -300,10 +339,18 @@ class ApigClient(object):
             quote(self.instance_id, safe=""), suffix)
 
     # -- requests ------------------------------------------------------------------------------
-    def send(self, method, url, query=None, body=None, kind=READ, stream=False, auth=None):
-        """Send one logical request with retries; return the successful requests.Response."""
+    def new_budget(self):
+        return RetryBudget(self.retry.retries)
+
+    def send(self, method, url, query=None, body=None, kind=READ, stream=False, auth=None, budget=None):
+        """Send one logical request with retries; return the successful requests.Response.
+
+        A write is retried only where a duplicate cannot result (429, or a connection that failed
+        before the request was sent); ``budget`` lets the caller share one budget between a write
+        and its resends.
+        """
         auth = auth or self.auth
-        attempt = 0
+        budget = budget or self.new_budget()
         payload = json.dumps(body).encode("utf-8") if body is not None else b""
         parts = urlsplit(url)
         while True:
@@ -320,16 +367,23 @@ class ApigClient(object):
                     method, full_url, data=payload or None, headers=headers, timeout=self.timeout,
                     verify=self.verify, stream=stream, allow_redirects=False)
             except SSLError as exc:
-                # Nothing was sent and a retry cannot help: say what to change.
-                raise ApigError(
-                    "%s %s failed: TLS verification of %s failed (%s); give ca_path for a private CA"
-                    % (method, parts.path, parts.netloc, exc), method=method, path=parts.path)
+                if _certificate_failure(exc):
+                    # Nothing was sent and a retry cannot help: say what to change.
+                    raise ApigError(
+                        "%s %s failed: TLS verification of %s failed (%s); give ca_path (a CA bundle for a "
+                        "private CA) or set validate_certs: false" % (method, parts.path, parts.netloc, exc),
+                        method=method, path=parts.path)
+                # A TLS error once the connection was up may have cut off an answer: as a dropped connection.
+                if kind != WRITE and budget.take():
+                    self.retry.wait(budget.used - 1)
+                    continue
+                raise ApigError("%s %s failed: TLS error (%s)" % (method, parts.path, exc), method=method,
+                                path=parts.path, maybe_applied=kind == WRITE)
             except RequestException as exc:
                 # A body cut off mid-read (ChunkedEncodingError and the like) counts as sent.
                 before_send = isinstance(exc, RequestsConnectionError) and _sent_before_failure(exc)
-                if (kind != WRITE or before_send) and attempt < self.retry.retries:
-                    self.retry.wait(attempt)
-                    attempt += 1
+                if (kind != WRITE or before_send) and budget.take():
+                    self.retry.wait(budget.used - 1)
                     continue
                 raise ApigError(
                     "%s %s failed: %s" % (method, parts.path, _describe(exc)), method=method, path=parts.path,
@@ -341,35 +395,51 @@ class ApigClient(object):
                 continue
             error = error_from_response(response, method, parts.path)
             response.close()
+            if response.status_code == 401 and isinstance(auth, TokenAuth) and not isinstance(auth, PasswordAuth):
+                error.message += "; the auth_token was refused (expired or not valid): give a fresh token"
             throttled = response.status_code == THROTTLED or error.error_code in THROTTLE_CODES
             retryable = throttled or (kind != WRITE and response.status_code in RETRYABLE_STATUSES)
-            if retryable and attempt < self.retry.retries:
-                self.retry.wait(attempt, _retry_after_seconds(response))
-                attempt += 1
+            if retryable and budget.take():
+                self.retry.wait(budget.used - 1, _retry_after_seconds(response))
                 continue
             error.maybe_applied = kind == WRITE and response.status_code >= 500
             raise error
 
-    def call(self, method, suffix, query=None, body=None, kind=READ, api_version="v2"):
-        """Call an instance endpoint and return its JSON body ({} when empty)."""
-        response = self.send(method, self.endpoint + self.instance_path(suffix, api_version), query=query,
-                             body=body, kind=kind)
-        if not response.content:
+    def call(self, method, suffix, query=None, body=None, kind=READ, budget=None, require_body=False,
+             api_version="v2"):
+        """Call an instance endpoint (``suffix`` from ``self.path``) and return its JSON body.
+
+        An empty body gives {} unless ``require_body``. A write whose 2xx answer cannot be read
+        (empty when a body is required, or not JSON) is ambiguous: it may have been applied.
+        """
+        path = self.instance_path(suffix, api_version)
+        response = self.send(method, self.endpoint + path, query=query, body=body, kind=kind, budget=budget)
+        request_id = response.headers.get("X-Request-Id")
+        if not response.content and not require_body:
             return {}
         try:
-            return response.json()
+            data = response.json()
         except ValueError:
-            raise ApigError("%s %s answered HTTP %s with a body that is not JSON" % (
-                method, suffix, response.status_code), status=response.status_code,
-                request_id=response.headers.get("X-Request-Id"))
+            data = None
+        if not isinstance(data, dict):
+            what = "an empty body" if not response.content else "a body that is not JSON (or not an object)"
+            raise ApigError("%s %s answered HTTP %s with %s" % (method, path, response.status_code, what),
+                            status=response.status_code, request_id=request_id, method=method, path=path,
+                            maybe_applied=kind == WRITE)
+        return data
 
-    def stream(self, method, suffix, query=None, body=None):
+    @staticmethod
+    def path(*segments):
+        """The part after the instance, ``/livedata-apis/{id}/undeploy``, with each segment quoted."""
+        return "".join("/" + quote(str(segment), safe="") for segment in segments)
+
+    def stream(self, method, suffix, query=None, body=None, budget=None):
         """Call an export endpoint and return the streaming requests.Response (caller closes it)."""
-        return self.send(method, self.endpoint + self.instance_path(suffix), query=query, body=body,
-                         kind=EXPORT, stream=True)
+        return self.send(method, self.endpoint + self.instance_path(suffix), query=query, body=body, kind=EXPORT,
+                         stream=True, budget=budget)
 
     def list_all(self, suffix, key, query=None, limit=PAGE_LIMIT):
-        """Walk offset/limit pages until ``total`` is reached; return every item."""
+        """Walk offset/limit pages of ``suffix`` until ``total`` is reached; return every item."""
         items, seen = [], set()
         base = [(k, v) for k, v in (query or {}).items() if v is not None]
         offset = 0

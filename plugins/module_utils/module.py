@@ -8,18 +8,30 @@ client once, keeps run-time tokens out of every output and turns any client erro
 ``fail_json`` shape. Private to the hwc.apig collection; not a public API.
 """
 
+import os
 import traceback
 from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.hwc.apig.plugins.module_utils import client as apig_client
+from ansible_collections.hwc.apig.plugins.module_utils import settle
 
 AUTH_METHODS = (
     ("AK/SK", ("access_key", "secret_key"), ("security_token",)),
     ("token", ("auth_token",), ()),
     ("password", ("username", "password", "domain_name"), ()),
 )
+# Auth options read the environment only when the task names no auth method (see _auth_method).
+AUTH_ENV = {
+    "access_key": ("HUAWEICLOUD_SDK_AK", "HW_ACCESS_KEY"),
+    "secret_key": ("HUAWEICLOUD_SDK_SK", "HW_SECRET_KEY"),
+    "security_token": ("HUAWEICLOUD_SDK_SECURITY_TOKEN", "HW_SECURITY_TOKEN"),
+    "auth_token": ("HWC_AUTH_TOKEN",),
+    "username": ("HWC_USERNAME",),
+    "password": ("HWC_PASSWORD",),
+    "domain_name": ("HWC_DOMAIN_NAME",),
+}
 
 
 def connection_argument_spec():
@@ -34,19 +46,27 @@ def connection_argument_spec():
         iam_endpoint=dict(type="str", fallback=env("HUAWEICLOUD_SDK_IAM_ENDPOINT")),
         project_id=dict(type="str", required=True, fallback=env("HUAWEICLOUD_SDK_PROJECT_ID", "HW_PROJECT_ID")),
         instance_id=dict(type="str", required=True, fallback=env("HWC_APIG_INSTANCE_ID")),
-        access_key=dict(type="str", no_log=True, fallback=env("HUAWEICLOUD_SDK_AK", "HW_ACCESS_KEY")),
-        secret_key=dict(type="str", no_log=True, fallback=env("HUAWEICLOUD_SDK_SK", "HW_SECRET_KEY")),
-        security_token=dict(type="str", no_log=True,
-                            fallback=env("HUAWEICLOUD_SDK_SECURITY_TOKEN", "HW_SECURITY_TOKEN")),
-        auth_token=dict(type="str", no_log=True, fallback=env("HWC_AUTH_TOKEN")),
-        username=dict(type="str", fallback=env("HWC_USERNAME")),
-        password=dict(type="str", no_log=True, fallback=env("HWC_PASSWORD")),
-        domain_name=dict(type="str", fallback=env("HWC_DOMAIN_NAME")),
+        access_key=dict(type="str", no_log=True),
+        secret_key=dict(type="str", no_log=True),
+        security_token=dict(type="str", no_log=True),
+        auth_token=dict(type="str", no_log=True),
+        username=dict(type="str"),
+        password=dict(type="str", no_log=True),
+        domain_name=dict(type="str"),
         validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),
         timeout=dict(type="int", default=30),
         retries=dict(type="int", default=5),
+        settle_timeout=dict(type="int", default=settle.DEFAULT_SETTLE_SECONDS,
+                            fallback=env("HWC_APIG_SETTLE_TIMEOUT")),
     )
+
+
+def _from_environment(option):
+    for name in AUTH_ENV[option]:
+        if os.environ.get(name):
+            return os.environ[name]
+    return None
 
 
 def _url_problem(option, value):
@@ -56,22 +76,49 @@ def _url_problem(option, value):
     return None
 
 
+SERVICE_NAMES = {"apig": "API Gateway instances (service: apig)", "roma": "ROMA Connect instances (service: roma)"}
+
+
 class ApigModule(AnsibleModule):
     """AnsibleModule plus the shared connection options and one APIG/ROMA client."""
 
-    def __init__(self, argument_spec, default_service="apig", **kwargs):
+    def __init__(self, argument_spec, default_service="apig", services=apig_client.SERVICES, **kwargs):
         spec = connection_argument_spec()
         spec.update(argument_spec)
         super(ApigModule, self).__init__(argument_spec=spec, **kwargs)
         if not apig_client.HAS_REQUESTS:
             self.fail_json(msg=missing_required_lib("requests"), exception=str(apig_client.REQUESTS_IMPORT_ERROR))
         self.service = self.params["service"] or default_service
+        if self.service not in services:
+            self.fail_json(msg="%s works on %s only; got service: %s (set service: %s on this task)" % (
+                getattr(self, "_name", None) or "this module",
+                " and ".join(SERVICE_NAMES[name] for name in services), self.service, services[0]))
+        self.item_results = None
         self._client = None
 
     # -- validation ----------------------------------------------------------------------------
+    def _given_methods(self):
+        return [(name, required, optional) for name, required, optional in AUTH_METHODS
+                if any(self.params.get(option) for option in required + optional)]
+
     def _auth_method(self):
-        given = [(name, required, optional) for name, required, optional in AUTH_METHODS
-                 if any(self.params.get(option) for option in required + optional)]
+        """Task options (incl. module_defaults) first; the environment only when the task names none."""
+        given = self._given_methods()
+        if not given:
+            for option in AUTH_ENV:
+                self.params[option] = _from_environment(option)
+            given = self._given_methods()
+            if len(given) > 1:
+                self.fail_json(msg="give exactly one auth method; the environment sets %s: %s" % (
+                    " and ".join(name for name, _required, _optional in given),
+                    ", ".join(AUTH_ENV[option][0] for _name, required, optional in given
+                              for option in required + optional if self.params.get(option))))
+        elif len(given) == 1:
+            # Options the task left out of its own method may still come from the environment.
+            _name, required, _optional = given[0]
+            for option in required:
+                if not self.params.get(option):
+                    self.params[option] = _from_environment(option)
         if not given:
             self.fail_json(msg="no credentials: give access_key and secret_key, or auth_token, or username, "
                                "password and domain_name (directly or through their environment variables)")
@@ -84,6 +131,9 @@ class ApigModule(AnsibleModule):
         missing = [option for option in required if not self.params.get(option)]
         if missing:
             self.fail_json(msg="%s auth needs %s; missing: %s" % (name, ", ".join(required), ", ".join(missing)))
+        for option in ("access_key", "secret_key", "security_token", "auth_token", "password"):
+            if self.params.get(option):
+                self.no_log_values.add(self.params[option])
         return name
 
     def _endpoints(self):
@@ -112,6 +162,10 @@ class ApigModule(AnsibleModule):
             self.fail_json(msg="timeout must be at least 1, got %d" % params["timeout"])
         if params["retries"] < 0:
             self.fail_json(msg="retries must be 0 or more, got %d" % params["retries"])
+        if params["settle_timeout"] < 0:
+            self.fail_json(msg="settle_timeout must be 0 or more, got %d" % params["settle_timeout"])
+        if params["ca_path"] and not os.access(params["ca_path"], os.R_OK):
+            self.fail_json(msg="ca_path %s is not a readable file" % params["ca_path"])
         if method == "AK/SK":
             auth = apig_client.AkSkAuth(params["access_key"], params["secret_key"], params["security_token"])
         elif method == "token":
@@ -140,11 +194,19 @@ class ApigModule(AnsibleModule):
         self.fail_json(msg=str(error), **result)
 
     def run(self, action):
-        """Run ``action(self)`` (which returns the result dict) and exit with it."""
+        """Run ``action(self)`` (which returns the result dict) and exit with it.
+
+        When an error ends the run, the per-item results recorded so far go out with the failure.
+        """
         try:
             result = action(self)
         except apig_client.ApigError as error:
-            self.fail_on_error(error)
+            self.fail_on_error(error, **self._partial())
         except Exception as error:  # an unexpected bug still fails cleanly, without secrets
-            self.fail_json(msg="unexpected error: %s" % error, exception=traceback.format_exc())
+            self.fail_json(msg="unexpected error: %s" % error, exception=traceback.format_exc(), **self._partial())
         self.exit_json(**result)
+
+    def _partial(self):
+        if self.item_results is None:
+            return {}
+        return self.item_results.result()

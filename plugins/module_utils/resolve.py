@@ -67,19 +67,19 @@ def match_all(kind, values, items, context_key=None):
 
 
 def find_environment(client, value):
-    return match("environment", value, client.list_all("/envs", "envs"))
+    return match("environment", value, client.list_all(client.path("envs"), "envs"))
 
 
 def find_group(client, value):
     """One paged listing (one read for up to 500 groups), matched exactly whatever the ID format."""
-    return match("API group", value, client.list_all("/api-groups", "groups"))
+    return match("API group", value, client.list_all(client.path("api-groups"), "groups"))
 
 
 def list_apis(client, group_id=None):
     """Every API of a group (or of the instance), with its |-joined publication fields."""
-    return client.list_all("/apis", "apis", {"group_id": group_id})
+    return client.list_all(client.path("apis"), "apis", {"group_id": group_id})
 
 
 def find_backend_apis(client, values):
     """Resolve ROMA custom backend API names or IDs from one paged listing."""
-    return match_all("custom backend API", values, client.list_all("/livedata-apis", "apis"))
+    return match_all("custom backend API", values, client.list_all(client.path("livedata-apis"), "apis"))

@@ -17,9 +17,17 @@ description:
   - Writes go out in chunks of O(batch_size) APIs, never one call per API.
   - Each API gets its own outcome in RV(apis). The batch endpoint answers 200 even when some APIs
     failed; every failure becomes a V(failed) entry and fails the task unless O(allow_partial=true).
-  - After a write whose outcome is unknown (a timeout, a dropped connection or a server error after
-    the request was sent) the module reads the state again and only sends what is still needed, so a
-    retry never publishes twice.
+  - When the listing's times cannot decide (an edit and a publication within the same whole second,
+    or a time that does not parse), the module asks the gateway about that API alone - its version
+    live in O(env) against its current definition - so an edit made in the same second after a
+    publication is republished, and an API imported and published in the same second and untouched
+    since stays V(unchanged). Runs whose times decide make no such calls.
+  - After a write whose outcome is unknown (a timeout, a dropped connection, a server error or an
+    unreadable answer after the request was sent) the module re-reads the state with growing delays
+    for up to O(settle_timeout) seconds, because the gateway may still be applying the first request,
+    and resends only what is still not visible after that; a retry never publishes twice. APIs whose
+    outcome cannot be settled fail with an "outcome unknown" message; running the task again
+    finishes the job.
 author:
   - hwc.apig maintainers (@hwc-apig)
 options:
@@ -91,7 +99,8 @@ attributes:
 notes:
   - ROMA Connect's batch endpoint has no C(group_id); the module always sends the API IDs it
     resolved, for both services.
-  - When the times of a publication cannot be read, the API is republished rather than left stale.
+  - Times in any of the forms the gateways answer with are understood - fractions of 0 to 9 digits,
+    C(Z), C(+08:00), C(+0800) or no zone, and epoch milliseconds.
 seealso:
   - name: Publishing APIs or taking APIs offline in batches (ROMA Connect)
     description: The ROMA Connect batch endpoint this module calls.
@@ -180,6 +189,17 @@ apis:
       description: Publication time, when known.
       type: str
       sample: "2026-11-22T05:01:31.265228Z"
+    previous_publish_id:
+      description:
+        - The publication record that was live in the environment before this run (null when the API
+          was not published there). With RV(apis[].previous_publish_time) it identifies the version
+          to go back to.
+      type: str
+      sample: 1b1c3e0f2a6d4c8e9f7a6b5c4d3e2f10
+    previous_publish_time:
+      description: Publication time of the publication that was live before this run (null when none).
+      type: str
+      sample: "2026-11-20T09:12:44.123456Z"
     error_code:
       description: Error code of a failed API.
       type: str
@@ -193,6 +213,16 @@ summary:
   returned: always
   type: dict
   sample: {"published": 2, "republished": 1, "unchanged": 7, "taken_offline": 0, "failed": 0}
+call_errors:
+  description:
+    - Calls that failed during the run, with what the module was doing, the HTTP status, the error
+      code and message, and the C(X-Request-Id) that Huawei support asks for. A write whose outcome
+      was unknown is listed together with the read that tried to settle it.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"msg": "publishing 2 APIs to RELEASE: POST /v2/.../apis/publish failed: HTTP 504 ...",
+            "status": 504, "error_code": "APIG.9999", "error_msg": "Gateway Timeout", "request_id": "8c5f..."}]
 env:
   description: The environment acted on.
   returned: always
@@ -202,11 +232,14 @@ env:
 
 from ansible_collections.hwc.apig.plugins.module_utils import publication as pub
 from ansible_collections.hwc.apig.plugins.module_utils import resolve
-from ansible_collections.hwc.apig.plugins.module_utils.client import WRITE, ApigError
+from ansible_collections.hwc.apig.plugins.module_utils.client import WRITE, doing
 from ansible_collections.hwc.apig.plugins.module_utils.module import ApigModule
+from ansible_collections.hwc.apig.plugins.module_utils.results import ItemResults, error_fields
+from ansible_collections.hwc.apig.plugins.module_utils.settle import settle_write
 
 MAX_BATCH = 1000
 MAX_REMARK = 255
+PUBLICATION_FIELDS = ("version_id", "publish_id", "publish_time")
 
 
 def validate(module):
@@ -217,6 +250,8 @@ def validate(module):
         module.fail_json(msg="remark must be at most %d characters, got %d" % (MAX_REMARK, len(params["remark"])))
     if params["api_group"] is not None and not params["api_group"].strip():
         module.fail_json(msg="api_group must name an API group (name or ID), got %r" % params["api_group"])
+    if not params["env"].strip():
+        module.fail_json(msg="env must name an environment (name or ID), got %r" % params["env"])
     if params["apis"] is None and params["api_group"] is None:
         module.fail_json(msg="one of the following is required: apis, api_group")
     if params["apis"] is not None:
@@ -227,8 +262,11 @@ def validate(module):
 
 
 def entry(api, env, result, **fields):
+    """One API's outcome; ``api`` is the listing item read before any write (the previous publication)."""
+    was = pub.publications(api).get(env["id"]) or {}
     item = {"id": api.get("id"), "name": api.get("name"), "env_id": env["id"], "env_name": env.get("name"),
             "result": result, "version_id": None, "publish_id": None, "publish_time": None,
+            "previous_publish_id": was.get("publish_id"), "previous_publish_time": was.get("publish_time"),
             "error_code": None, "error_msg": None}
     item.update((key, value) for key, value in fields.items() if value is not None)
     return item
@@ -240,158 +278,128 @@ def current_publication(api, env):
 
 
 class Publisher(object):
-    """Reads state, decides per API, writes in batches and reports per API."""
+    """Options -> resolve -> read -> decide -> act through the shared helpers -> report."""
 
     def __init__(self, module):
         self.module = module
         self.client = module.client
         self.params = module.params
-        self.call_errors = []
+        self.items = module.item_results = ItemResults("apis", "APIs", pub.RESULTS, pub.CHANGES)
 
     def select(self):
         params = self.params
-        self.env = resolve.find_environment(self.client, params["env"])
-        self.group = resolve.find_group(self.client, params["api_group"]) if params["api_group"] else None
+        with doing("resolving environment %r" % params["env"]):
+            self.env = resolve.find_environment(self.client, params["env"])
+        if params["api_group"]:
+            with doing("resolving API group %r" % params["api_group"]):
+                self.group = resolve.find_group(self.client, params["api_group"])
+        else:
+            self.group = None
         listing = self.list_apis()
         if params["apis"] is None:
             return listing
-        return resolve.match_all("API", params["apis"], listing, context_key="group_name")
+        with doing("resolving the APIs" + self.scope()):
+            return resolve.match_all("API", params["apis"], listing, context_key="group_name")
+
+    def scope(self):
+        return " of group %s" % self.group.get("name") if self.group else " of the instance"
 
     def list_apis(self):
-        return resolve.list_apis(self.client, self.group["id"] if self.group else None)
+        with doing("listing the APIs" + self.scope()):
+            return resolve.list_apis(self.client, self.group["id"] if self.group else None)
+
+    def decide(self, api):
+        result = pub.decide(api, self.env["id"], self.params["state"], self.params["force"])
+        if result == pub.UNDECIDED:
+            with doing("comparing API %s with its version published in %s" % (api.get("name"), self.env.get("name"))):
+                edited = pub.edited_since_publication(self.client, api, self.env["id"])
+            result = pub.REPUBLISHED if edited else pub.UNCHANGED
+        return result
 
     def run(self):
         targets = self.select()
-        decisions = [(api, pub.decide(api, self.env["id"], self.params["state"], self.params["force"]))
-                     for api in targets]
-        if self.module.check_mode:
-            entries = [self.predicted(api, result) for api, result in decisions]
-        else:
-            entries = self.apply(decisions)
-        return self.report(decisions, entries)
-
-    def predicted(self, api, result):
-        if result == pub.UNCHANGED:
-            return entry(api, self.env, result, **current_publication(api, self.env))
-        return entry(api, self.env, result)
-
-    # -- writes --------------------------------------------------------------------------------
-    def apply(self, decisions):
-        action = pub.OFFLINE if self.params["state"] == "offline" else pub.ONLINE
-        outcomes = {}
-        pending = []
+        self.items.expect(api["id"] for api in targets)
+        decisions = [(api, self.decide(api)) for api in targets]
         for api, result in decisions:
             if result == pub.UNCHANGED:
-                outcomes[api["id"]] = self.predicted(api, result)
-            else:
-                pending.append((api, result))
-        size = self.params["batch_size"]
-        for start in range(0, len(pending), size):
-            outcomes.update(self.write_chunk(action, pending[start:start + size]))
-        return [outcomes[api["id"]] for api, _result in decisions]
+                self.items.set(api["id"], entry(api, self.env, result, **current_publication(api, self.env)))
+            elif self.module.check_mode:
+                self.items.set(api["id"], entry(api, self.env, result))
+        pending = [(api, result) for api, result in decisions if result != pub.UNCHANGED]
+        if not self.module.check_mode:
+            size = self.params["batch_size"]
+            for start in range(0, len(pending), size):
+                self.write_chunk(pending[start:start + size])
+        return self.report(decisions)
 
-    def write_chunk(self, action, items):
-        """One batch call; after an ambiguous failure, re-read and resend only what is still needed."""
-        outcomes = {}
-        remaining = list(items)
-        attempts = self.client.retry.retries + 1
-        for attempt in range(attempts):
-            try:
-                answer = self.client.call("POST", "/apis/publish", query={"action": action},
-                                          body=self.batch_body(remaining), kind=WRITE)
-            except ApigError as error:
-                if error.maybe_applied:
-                    try:
-                        remaining = self.settle(remaining, outcomes)
-                    except ApigError as read_error:
-                        error = read_error
-                    else:
-                        if not remaining:
-                            return outcomes
-                        if attempt + 1 < attempts:
-                            self.client.retry.wait(attempt)
-                            continue
-                self.call_errors.append(error)
-                outcomes.update(self.failed(remaining, error))
-                return outcomes
-            outcomes.update(self.read_answer(remaining, answer))
-            return outcomes
-        return outcomes
+    # -- writes --------------------------------------------------------------------------------
+    def write_chunk(self, items):
+        """One batch call; an ambiguous failure is settled by reading state before anything is resent."""
+        env_id = self.env["id"]
+        outcome = settle_write(
+            self.client, items, self.send, self.reread,
+            lambda item, now: pub.applied(item[1], item[0], now, env_id),
+            settle_timeout=self.params["settle_timeout"])
+        for error in outcome.errors:
+            self.items.note_error(error)
+        for (api, result), now in outcome.applied:
+            fields = current_publication(now, self.env) if result != pub.TAKEN_OFFLINE else {}
+            self.items.set(api["id"], entry(api, self.env, result, **fields))
+        for sent, answer in outcome.answers:
+            self.read_answer(sent, answer)
+        for (api, _result), error in outcome.failed:
+            self.items.set(api["id"], entry(api, self.env, pub.FAILED, **error_fields(error)))
 
-    def batch_body(self, items):
+    def send(self, items, budget):
+        action = pub.OFFLINE if self.params["state"] == "offline" else pub.ONLINE
         body = {"apis": [api["id"] for api, _result in items], "env_id": self.env["id"]}
         if self.params["remark"] is not None:
             body["remark"] = self.params["remark"]
-        return body
+        verb = "taking %d APIs offline in %s" if action == pub.OFFLINE else "publishing %d APIs to %s"
+        with doing(verb % (len(items), self.env.get("name"))):
+            return self.client.call("POST", self.client.path("apis", "publish"), query={"action": action},
+                                    body=body, kind=WRITE, budget=budget, require_body=True)
 
-    def settle(self, items, outcomes):
-        """Record what an ambiguous write did apply; return what is left to send."""
+    def reread(self, items):
         now = dict((api["id"], api) for api in self.list_apis())
-        left = []
-        for api, result in items:
-            after = now.get(api["id"])
-            if pub.applied(result, api, after, self.env["id"]):
-                fields = current_publication(after, self.env) if result != pub.TAKEN_OFFLINE else {}
-                outcomes[api["id"]] = entry(api, self.env, result, **fields)
-            else:
-                left.append((api, result))
-        return left
+        return [now.get(api["id"]) for api, _result in items]
 
     def read_answer(self, items, answer):
-        succeeded = dict((item.get("api_id"), item) for item in answer.get("success") or [])
-        failed = {}
-        for item in answer.get("failure") or []:
-            failed[item.get("api_id") or ("name", item.get("api_name"))] = item
-        outcomes = {}
+        succeeded = dict((item.get("api_id"), item) for item in answer.get("success") or [] if item.get("api_id"))
+        failed = dict((item.get("api_id"), item) for item in answer.get("failure") or [] if item.get("api_id"))
+        # An answer that names an API without its ID is matched by name only where the name is unique.
+        names = [api.get("name") for api, _result in items]
+        for key, found in (("success", succeeded), ("failure", failed)):
+            for item in answer.get(key) or []:
+                if not item.get("api_id") and names.count(item.get("api_name")) == 1:
+                    found.setdefault(("name", item.get("api_name")), item)
         for api, result in items:
             failure = failed.get(api["id"]) or failed.get(("name", api.get("name")))
+            done = succeeded.get(api["id"]) or succeeded.get(("name", api.get("name")))
             if failure:
-                outcomes[api["id"]] = entry(api, self.env, pub.FAILED, error_code=failure.get("error_code"),
-                                            error_msg=failure.get("error_msg"))
-            elif api["id"] in succeeded:
-                done = succeeded[api["id"]]
+                self.items.set(api["id"], entry(api, self.env, pub.FAILED, error_code=failure.get("error_code"),
+                                                error_msg=failure.get("error_msg")))
+            elif done:
                 fields = {}
                 if result != pub.TAKEN_OFFLINE:
-                    fields = dict((key, done.get(key)) for key in ("version_id", "publish_id", "publish_time"))
-                outcomes[api["id"]] = entry(api, self.env, result, **fields)
+                    fields = dict((key, done.get(key)) for key in PUBLICATION_FIELDS)
+                self.items.set(api["id"], entry(api, self.env, result, **fields))
             else:
-                outcomes[api["id"]] = entry(api, self.env, pub.FAILED,
-                                            error_msg="the batch answer did not mention this API")
-        return outcomes
-
-    def failed(self, items, error):
-        return dict((api["id"], entry(api, self.env, pub.FAILED, error_code=error.error_code,
-                                      error_msg=error.error_msg or str(error)))
-                    for api, _result in items)
+                self.items.set(api["id"], entry(api, self.env, pub.FAILED,
+                                                error_msg="the batch answer did not mention this API"))
 
     # -- result --------------------------------------------------------------------------------
-    def report(self, decisions, entries):
-        summary = pub.summarize(entries)
-        result = {
-            "changed": any(item["result"] in pub.CHANGES for item in entries),
-            "apis": entries,
-            "summary": summary,
-            "env": {"id": self.env["id"], "name": self.env.get("name")},
-        }
+    def report(self, decisions):
+        extra = {"env": {"id": self.env["id"], "name": self.env.get("name")}}
         if self.module._diff:
-            result["diff"] = self.diff(decisions, entries)
-        failures = [item for item in entries if item["result"] == pub.FAILED]
-        if failures and not self.params["allow_partial"]:
-            msg = "%d of %d APIs failed in %s: %s" % (
-                len(failures), len(entries), self.env.get("name"),
-                "; ".join("%s (%s): %s %s" % (item["name"], item["id"], item["error_code"] or "",
-                                              item["error_msg"] or "") for item in failures))
-            if self.call_errors:
-                # A whole batch call failed: show its HTTP status and request ID too.
-                msg += "; batch call failed: %s" % self.call_errors[-1]
-                result.update(self.call_errors[-1].details())
-            self.module.fail_json(msg=msg, **result)
-        return result
+            extra["diff"] = self.diff(decisions)
+        return self.items.finish(self.module, "in %s" % self.env.get("name"), self.params["allow_partial"], **extra)
 
-    def diff(self, decisions, entries):
+    def diff(self, decisions):
         before, after = {}, {}
         names = [api["name"] for api, _decided in decisions]
-        for (api, _decided), item in zip(decisions, entries):
+        for api, _decided in decisions:
+            item = self.items.get(api["id"])
             if item["result"] not in pub.CHANGES:
                 continue
             key = api["name"] if names.count(api["name"]) == 1 else "%s (%s)" % (api["name"], api["id"])

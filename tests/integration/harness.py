@@ -12,6 +12,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 DATA = os.path.join(HERE, "data.yml")
 BIN = os.path.dirname(sys.executable)
+# The installed copy under test (the Makefile exports its location).
+COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH", os.path.join(ROOT, ".collections")).split(os.pathsep)[0]
 
 PROJECT_ID = "0123456789abcdef0123456789abcdef"
 ACCESS_KEY = "ITESTAK00000000000AK"
@@ -32,7 +34,7 @@ def base_env(tmp_path, auth="aksk"):
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("HUAWEICLOUD_", "HW_", "HWC_", "ANSIBLE_"))}
     env.update({
-        "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, ".collections"),
+        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
         "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
         "ANSIBLE_ROLES_PATH": os.path.join(HERE, "targets"),
         "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),

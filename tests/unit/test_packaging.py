@@ -10,7 +10,8 @@ import yaml
 from ansible_collections.hwc.apig.plugins.module_utils import client
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-INSTALLED = os.path.join(ROOT, ".collections", "ansible_collections", "hwc", "apig")
+COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH", os.path.join(ROOT, ".collections")).split(os.pathsep)[0]
+INSTALLED = os.path.join(COLLECTIONS, "ansible_collections", "hwc", "apig")
 
 
 def load(path):
@@ -42,7 +43,7 @@ def test_the_build_leaves_out_what_is_not_product():
 
 def test_ansible_doc_renders_every_module():
     names = ["hwc.apig." + name for name in modules()]
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS)
     output = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-doc"), "--json"] + names,
                             env=env, capture_output=True, text=True, check=True).stdout
     docs = json.loads(output)

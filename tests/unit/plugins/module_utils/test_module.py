@@ -86,9 +86,30 @@ def test_two_auth_methods_rejected():
 
 
 @pytest.mark.usefixtures("captured")
-def test_token_from_the_environment_conflicts_with_aksk(monkeypatch):
+def test_task_options_win_over_another_method_in_the_environment(monkeypatch):
+    # AWX nodes often carry several credentials: the task's own method must win, not clash.
+    for name, value in (("HWC_AUTH_TOKEN", "env-token"), ("HWC_USERNAME", "u"), ("HWC_PASSWORD", "p"),
+                        ("HWC_DOMAIN_NAME", "d"), ("HUAWEICLOUD_SDK_SECURITY_TOKEN", "stray-sts")):
+        monkeypatch.setenv(name, value)
+    auth = build(dict(BASE_ARGS, **AKSK)).client.auth
+    assert isinstance(auth, client.AkSkAuth)
+    assert (auth.access_key, auth.secret_key, auth.security_token) == (AKSK["access_key"], AKSK["secret_key"], None)
+
+
+@pytest.mark.usefixtures("captured")
+def test_two_methods_in_the_environment_are_an_error(monkeypatch):
     monkeypatch.setenv("HWC_AUTH_TOKEN", "env-token")
-    result = failure(dict(BASE_ARGS, **AKSK))
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", "AK")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", "sk-from-env")
+    result = failure(dict(BASE_ARGS))
+    assert "AK/SK and token" in result["msg"] and "HWC_AUTH_TOKEN" in result["msg"]
+    assert "env-token" not in result["msg"]
+    assert "sk-from-env" not in result["msg"]
+
+
+@pytest.mark.usefixtures("captured")
+def test_two_methods_on_the_task_are_an_error():
+    result = failure(dict(BASE_ARGS, auth_token="tok", **AKSK))
     assert "AK/SK and token" in result["msg"]
 
 
@@ -136,14 +157,28 @@ def test_each_auth_method_builds_its_auth():
     ("security_token", "HUAWEICLOUD_SDK_SECURITY_TOKEN", "HW_SECURITY_TOKEN"),
 ])
 def test_env_fallbacks_first_set_wins(monkeypatch, option, first, second):
-    args = dict(BASE_ARGS, **AKSK)
+    args = dict(BASE_ARGS)
     args.pop(option, None)
-    monkeypatch.setenv(second, "from-second")
-    assert build(args).params[option] == "from-second"
-    monkeypatch.setenv(first, "from-first")
-    assert build(args).params[option] == "from-first"
+    if option in module.AUTH_ENV:
+        # No auth option on the task: the whole AK/SK method comes from the environment.
+        for other, variable in (("access_key", "HUAWEICLOUD_SDK_AK"), ("secret_key", "HUAWEICLOUD_SDK_SK")):
+            if other != option:
+                monkeypatch.setenv(variable, "env-" + other)
+    else:
+        args.update(AKSK)
+    values = ["cn-south-1", "ap-southeast-1", "la-north-2"] if option == "region" else [
+        "from-second", "from-first", "explicit"]
+    monkeypatch.setenv(second, values[0])
+    wrapper = build(args)
+    assert wrapper.client is not None and wrapper.params[option] == values[0]
+    monkeypatch.setenv(first, values[1])
+    wrapper = build(args)
+    assert wrapper.client is not None and wrapper.params[option] == values[1]
     # An option given in the task beats the environment.
-    assert build(dict(args, **{option: "explicit"})).params[option] == "explicit"
+    given = dict(args, **AKSK)
+    given[option] = values[2]
+    wrapper = build(given)
+    assert wrapper.client is not None and wrapper.params[option] == values[2]
 
 
 @pytest.mark.usefixtures("captured")
@@ -161,8 +196,15 @@ def test_env_fallback_single(monkeypatch, option, variable):
     value = "roma" if option == "service" else "https://x.example" if "endpoint" in option else "v-" + option
     monkeypatch.setenv(variable, value)
     args = dict(BASE_ARGS)
+    if option in ("username", "password", "domain_name"):
+        # The rest of the method is on the task: its missing option still comes from the environment.
+        args.update((name, value) for name, value in PASSWORD.items() if name != option)
+    elif option != "auth_token":
+        args["auth_token"] = "task-token"
     args.pop(option, None)
-    assert build(args).params[option] == value
+    wrapper = build(args)
+    assert wrapper.client is not None
+    assert wrapper.params[option] == value
 
 
 @pytest.mark.usefixtures("captured")
@@ -262,12 +304,30 @@ def test_bad_timeout_and_retries(option, value, text):
 
 
 @pytest.mark.usefixtures("captured")
-def test_transport_settings_reach_the_client():
+def test_transport_settings_reach_the_client(tmp_path):
     default = build(dict(BASE_ARGS, auth_token="t")).client
     assert (default.timeout, default.retry.retries, default.verify) == (30, 5, True)
     tuned = build(dict(BASE_ARGS, auth_token="t", timeout=7, retries=0, validate_certs=False)).client
     assert (tuned.timeout, tuned.retry.retries, tuned.verify) == (7, 0, False)
-    assert build(dict(BASE_ARGS, auth_token="t", ca_path="/etc/pki/ca.pem")).client.verify == "/etc/pki/ca.pem"
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert build(dict(BASE_ARGS, auth_token="t", ca_path=str(bundle))).client.verify == str(bundle)
+
+
+@pytest.mark.usefixtures("captured")
+def test_unreadable_ca_path_fails_naming_it(tmp_path):
+    result = failure(dict(BASE_ARGS, auth_token="t", ca_path=str(tmp_path / "missing.pem")))
+    assert "ca_path" in result["msg"] and "missing.pem" in result["msg"]
+
+
+@pytest.mark.usefixtures("captured")
+def test_service_restriction_fails_before_any_request():
+    with pytest.raises(FailJson) as caught:
+        with patch_module_args(dict(BASE_ARGS, auth_token="t", service="apig")):
+            module.ApigModule(argument_spec={}, default_service="roma", services=("roma",))
+    assert "ROMA Connect" in caught.value.args[0]["msg"] and "service: apig" in caught.value.args[0]["msg"]
+    with patch_module_args(dict(BASE_ARGS, auth_token="t")):
+        assert module.ApigModule(argument_spec={}, default_service="roma", services=("roma",)).service == "roma"
 
 
 # -- secrets -----------------------------------------------------------------------------------------

@@ -69,8 +69,14 @@ def test_published_before_the_edit_is_republished_per_environment():
     assert pub.decide(item, TEST_ENV, "published") == pub.REPUBLISHED  # published before the edit
 
 
-def test_same_instant_is_unchanged():
+def test_same_whole_second_cannot_be_decided_from_the_listing():
+    # An import and a publication in the same second, or an edit right after it: only the gateway knows.
     item = published_in_both(update_time="2026-11-21T10:00:00Z")
+    assert pub.decide(item, ENV, "published") == pub.UNDECIDED
+
+
+def test_same_instant_with_microseconds_is_unchanged():
+    item = published_in_both(release_time="2026-11-21T10:00:00.250000Z", update_time="2026-11-21T10:00:00.250000Z")
     assert pub.decide(item, ENV, "published") == pub.UNCHANGED
 
 
@@ -78,9 +84,9 @@ def test_force_republishes_unchanged():
     assert pub.decide(published_in_both(), ENV, "published", force=True) == pub.REPUBLISHED
 
 
-def test_unreadable_time_republishes():
+def test_unreadable_time_asks_the_gateway_instead_of_republishing():
     item = published_in_both(release_time="soon")
-    assert pub.decide(item, ENV, "published") == pub.REPUBLISHED
+    assert pub.decide(item, ENV, "published") == pub.UNDECIDED
 
 
 def test_offline_decisions():
@@ -108,18 +114,33 @@ def test_applied_after_ambiguous_write():
     assert not pub.applied(pub.TAKEN_OFFLINE, after, after, ENV)
 
 
-def test_summarize_counts_every_result():
-    entries = [{"result": pub.PUBLISHED}, {"result": pub.PUBLISHED}, {"result": pub.FAILED}]
-    assert pub.summarize(entries) == {"published": 2, "republished": 0, "unchanged": 0, "taken_offline": 0,
-                                      "failed": 1}
-
-
-def test_whole_second_times_compare_by_second():
-    # An edit and a publication in the same second, reported with and without fractions: not a change.
-    item = published_in_both(release_time="2026-11-21T10:00:00Z", update_time="2026-11-21T10:00:00.700Z")
-    assert pub.decide(item, ENV, "published") == pub.UNCHANGED
+def test_whole_second_times_compare_by_second_and_tie_within_it():
+    # Published at 10:00:00.2, edited at 10:00:00.9, one side shown without fraction: a tie, not "unchanged".
+    item = published_in_both(release_time="2026-11-21T10:00:00Z", update_time="2026-11-21T10:00:00.900Z")
+    assert pub.decide(item, ENV, "published") == pub.UNDECIDED
+    edited_first = published_in_both(release_time="2026-11-21T10:00:00.200Z", update_time="2026-11-21T10:00:00Z")
+    assert pub.decide(edited_first, ENV, "published") == pub.UNDECIDED
     later = published_in_both(release_time="2026-11-21T10:00:00Z", update_time="2026-11-21T10:00:01.100Z")
     assert pub.decide(later, ENV, "published") == pub.REPUBLISHED
+    earlier = published_in_both(release_time="2026-11-21T10:00:00Z", update_time="2026-11-21T09:59:59.900Z")
+    assert pub.decide(earlier, ENV, "published") == pub.UNCHANGED
+
+
+@pytest.mark.parametrize("update_time, release_time, expected", [
+    # offsets, compact offsets, no zone, epoch milliseconds, 0 to 9 fraction digits
+    ("2026-11-21T18:00:01+08:00", "2026-11-21T10:00:00.5Z", pub.REPUBLISHED),
+    ("2026-11-21T17:59:59+0800", "2026-11-21T10:00:00Z", pub.UNCHANGED),
+    ("2026-11-21 10:00:02", "2026-11-21T18:00:01.123456789+08:00", pub.REPUBLISHED),
+    (1795255200000, "2026-11-21T10:00:00.500Z", pub.UNCHANGED),
+    ("1795255201500", "2026-11-21T10:00:01.400Z", pub.REPUBLISHED),
+    ("2026-11-21T10:00:00.1234567Z", "2026-11-21T10:00:00.1234560Z", pub.REPUBLISHED),
+    ("2026-11-21T10:00:00.12Z", "2026-11-21T10:00:00.12Z", pub.UNDECIDED),
+    ("2026-11-21T10:00:00.120000Z", "2026-11-21T10:00:00.120000Z", pub.UNCHANGED),
+    ("yesterday", "2026-11-21T10:00:00Z", pub.UNDECIDED),
+])
+def test_time_formats(update_time, release_time, expected):
+    item = published_in_both(release_time=release_time, update_time=update_time)
+    assert pub.decide(item, ENV, "published") == expected
 
 
 def test_applied_when_only_the_publish_time_moves():

@@ -8,6 +8,7 @@ import responses
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.hwc.apig.plugins.module_utils import client as apig_client
+from ansible_collections.hwc.apig.plugins.module_utils import settle
 from ansible_collections.hwc.apig.plugins.modules import apig_api_publish
 
 ENDPOINT = "https://apig.example.test"
@@ -29,9 +30,28 @@ def listing(apis):
     return {"total": len(apis), "size": len(apis), "apis": apis}
 
 
+class FakeClock(object):
+    """Time that moves only when the module sleeps, so settle windows take no real time."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 @pytest.fixture(autouse=True)
-def no_sleep(monkeypatch):
+def clock(monkeypatch):
+    fake = FakeClock()
     monkeypatch.setattr(apig_client.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(settle, "_monotonic", fake.monotonic)
+    monkeypatch.setattr(settle, "_sleep", fake.sleep)
+    return fake
 
 
 def run_module(args, capsys):
@@ -81,7 +101,12 @@ def test_check_mode_reads_only(capsys):
     assert result["apis"][1]["publish_id"] == "pub-1"
 
 
-def test_ambiguous_write_rereads_and_resends_only_the_rest(capsys):
+def reads_of(rsps, suffix="/apis"):
+    return [call for call in rsps.calls if call.request.method == "GET" and
+            call.request.url.split("?")[0] == BASE + suffix]
+
+
+def test_ambiguous_write_settles_then_resends_only_the_rest(capsys, clock):
     before = [api(0), api(1)]
     # The lost batch call did publish api-0 but not api-1.
     after = [api(0, published_at="2026-11-22T00:00:00Z", publish_id="pub-new"), api(1)]
@@ -92,12 +117,128 @@ def test_ambiguous_write_rereads_and_resends_only_the_rest(capsys):
         rsps.add(responses.POST, BASE + "/apis/publish", json={"success": [
             {"api_id": "api-1", "publish_id": "pub-1b", "version_id": "v-1b", "publish_time": "2026-11-22T00:00:01Z"}],
             "failure": []})
-        result = run_module({}, capsys)
+        result = run_module({"settle_timeout": 15}, capsys)
         bodies = [json.loads(call.request.body) for call in batch_calls(rsps)]
+        rereads = len(reads_of(rsps)) - 1
     assert [body["apis"] for body in bodies] == [["api-0", "api-1"], ["api-1"]]
+    # api-1 was resent only after the whole settle window, re-read with growing delays.
+    assert sum(clock.sleeps) >= 15 and clock.sleeps == sorted(clock.sleeps)[:len(clock.sleeps) - 1] + clock.sleeps[-1:]
+    assert rereads == len(clock.sleeps) >= 4
     assert [item["result"] for item in result["apis"]] == ["published", "published"]
     assert result["apis"][0]["publish_id"] == "pub-new"
     assert result["apis"][1]["version_id"] == "v-1b"
+
+
+def test_write_applied_late_is_never_sent_twice(capsys, clock):
+    # The gateway applies the lost batch 7 s after the client saw the failure.
+    before = [api(0), api(1)]
+    late = [api(0, published_at="2026-11-22T00:00:00.5Z"), api(1, published_at="2026-11-22T00:00:00.5Z")]
+    with responses.RequestsMock() as rsps:
+        add_reads(rsps, listing(before))
+        rsps.add(responses.POST, BASE + "/apis/publish", body=requests.exceptions.ConnectionError("reset by peer"))
+        rsps.add(responses.GET, BASE + "/apis", json=listing(before))   # +0.5 s
+        rsps.add(responses.GET, BASE + "/apis", json=listing(before))   # +1.5 s
+        rsps.add(responses.GET, BASE + "/apis", json=listing(before))   # +3.5 s
+        rsps.add(responses.GET, BASE + "/apis", json=listing(late))     # +7.5 s
+        result = run_module({}, capsys)
+        assert len(batch_calls(rsps)) == 1
+    assert [item["result"] for item in result["apis"]] == ["published", "published"]
+    assert result["apis"][0]["publish_time"] == "2026-11-22T00:00:00.5Z"
+    assert result["call_errors"][0]["msg"].startswith("publishing 2 APIs to TEST: ")
+
+
+def test_write_never_visible_with_no_retries_left_fails_as_unknown(capsys, clock):
+    with responses.RequestsMock() as rsps:
+        add_reads(rsps, listing([api(0)]))
+        rsps.add(responses.POST, BASE + "/apis/publish", status=504, headers={"X-Request-Id": "req-504"},
+                 json={"error_code": "APIG.9999", "error_msg": "Gateway Timeout"})
+        rsps.add(responses.GET, BASE + "/apis", json=listing([api(0)]))
+        result = run_module({"retries": 0, "settle_timeout": 4}, capsys)
+        assert len(batch_calls(rsps)) == 1
+    assert result["failed"] and result["apis"][0]["result"] == "failed"
+    assert "outcome unknown" in result["apis"][0]["error_msg"] and "req-504" in result["apis"][0]["error_msg"]
+    assert "api-0" in result["msg"] and "run the task again" in result["msg"]
+    assert 4 <= sum(clock.sleeps) < 5
+
+
+@pytest.mark.parametrize("body", ["", "<html>bad gateway</html>", "[]"])
+def test_unreadable_200_answer_is_settled_by_reading_state(capsys, body):
+    with responses.RequestsMock() as rsps:
+        add_reads(rsps, listing([api(0)]))
+        rsps.add(responses.POST, BASE + "/apis/publish", status=200, body=body)
+        rsps.add(responses.GET, BASE + "/apis", json=listing([api(0, published_at="2026-11-22T00:00:00.5Z")]))
+        result = run_module({}, capsys)
+        assert len(batch_calls(rsps)) == 1
+    assert not result.get("failed") and result["apis"][0]["result"] == "published"
+
+
+def test_one_retry_budget_per_write(capsys):
+    with responses.RequestsMock() as rsps:
+        add_reads(rsps, listing([api(0)]))
+        rsps.add(responses.POST, BASE + "/apis/publish", status=429, headers={"Retry-After": "0"},
+                 json={"error_code": "APIG.0308", "error_msg": "The throttling threshold has been reached"})
+        result = run_module({"retries": 5}, capsys)
+        assert len(batch_calls(rsps)) == 6
+    assert result["failed"] and result["apis"][0]["error_code"] == "APIG.0308"
+
+
+def test_timeouts_and_throttling_share_one_budget(capsys):
+    with responses.RequestsMock() as rsps:
+        add_reads(rsps, listing([api(0)]))
+        rsps.add(responses.POST, BASE + "/apis/publish", body=requests.exceptions.ReadTimeout("lost"))
+        rsps.add(responses.GET, BASE + "/apis", json=listing([api(0)]))
+        rsps.add(responses.POST, BASE + "/apis/publish", status=429, headers={"Retry-After": "0"},
+                 json={"error_code": "APIG.0308", "error_msg": "throttled"})
+        result = run_module({"retries": 3, "settle_timeout": 1}, capsys)
+        # one first send + 3 retries in all, whichever way they are spent
+        assert len(batch_calls(rsps)) == 4
+    assert result["failed"]
+
+
+def test_answer_matched_by_name_only_when_unique_in_the_chunk(capsys):
+    twin = dict(api(1), name="api-0")
+    answer = {"success": [{"api_id": "api-1", "publish_id": "p1"}],
+              "failure": [{"api_name": "api-0", "error_code": "APIG.3002", "error_msg": "gone"}]}
+    with responses.RequestsMock() as rsps:
+        add_reads(rsps, listing([api(0), twin]))
+        rsps.add(responses.POST, BASE + "/apis/publish", json=answer)
+        result = run_module({"allow_partial": True}, capsys)
+    first, second = result["apis"]
+    # "api-0" names two APIs of the chunk: the failure cannot be pinned on either by name.
+    assert first["result"] == "failed" and first["error_code"] is None and "did not mention" in first["error_msg"]
+    assert second["result"] == "published" and second["publish_id"] == "p1"
+
+
+def tie(number, edited):
+    """An API published and changed within the same whole second, as a whole-second listing shows it."""
+    return api(number, published_at="2026-11-22T10:00:00Z", update_time="2026-11-22T10:00:00Z")
+
+
+@pytest.mark.parametrize("version_update, current_remark, expected", [
+    ("2026-11-22T10:00:00Z", "same", "unchanged"),      # imported and published in one second, untouched
+    ("2026-11-22T09:59:59Z", "same", "republished"),    # the version predates the current definition
+    ("2026-11-22T10:00:00Z", "edited", "republished"),  # an edit in the same second, same whole-second stamp
+])
+def test_same_second_tie_asks_the_gateway_about_that_api_only(capsys, version_update, current_remark, expected):
+    apis = [tie(0, True), api(1, published_at="2026-11-22T10:00:00.5Z", update_time="2026-11-20T10:00:00Z")]
+    versions = {"total": 2, "size": 2, "api_versions": [
+        {"version_id": "v-old", "env_id": ENV["id"], "status": 2, "publish_time": "2026-11-21T10:00:00Z"},
+        {"version_id": "v-live", "env_id": ENV["id"], "status": 1, "publish_time": "2026-11-22T10:00:00Z"}]}
+    version = {"id": "api-0", "name": "api-0", "version_id": "v-live", "update_time": version_update,
+               "remark": "same", "req_uri": "/a", "publish_time": "2026-11-22T10:00:00Z"}
+    current = dict(version, remark=current_remark, update_time="2026-11-22T10:00:00Z", run_env_id=ENV["id"])
+    current.pop("version_id")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        add_reads(rsps, listing(apis))
+        rsps.add(responses.GET, BASE + "/apis/publish/api-0", json=versions)
+        rsps.add(responses.GET, BASE + "/apis/versions/v-live", json=version)
+        rsps.add(responses.GET, BASE + "/apis/api-0", json=current)
+        result = run_module({"_ansible_check_mode": True}, capsys)
+        asked = [call.request.url for call in rsps.calls if "/apis/" in call.request.url]
+    assert [item["result"] for item in result["apis"]] == [expected, "unchanged"]
+    # Only the tied API is looked at, and the version list is filtered on the environment.
+    assert all("api-1" not in url for url in asked)
+    assert "env_id=env-test" in asked[0]
 
 
 def test_server_error_on_write_is_never_blindly_resent(capsys):
@@ -177,21 +318,26 @@ def test_ambiguous_write_is_settled_even_without_retries(capsys):
     assert result["apis"][0]["result"] == "published"
 
 
-def test_failed_reread_keeps_every_per_api_result(capsys):
+def test_failed_reread_keeps_the_write_error_and_the_read_error(capsys):
     apis = [api(0), api(1)]
     with responses.RequestsMock() as rsps:
         add_reads(rsps, listing(apis))
         rsps.add(responses.POST, BASE + "/apis/publish", json={"success": [{"api_id": "api-0"}], "failure": []})
-        rsps.add(responses.POST, BASE + "/apis/publish", status=503, headers={"X-Request-Id": "req-503"},
-                 json={"error_code": "APIG.9999", "error_msg": "System error"})
+        rsps.add(responses.POST, BASE + "/apis/publish", status=504, headers={"X-Request-Id": "req-504"},
+                 json={"error_code": "APIG.9999", "error_msg": "Gateway Timeout"})
         rsps.add(responses.GET, BASE + "/apis", status=403, headers={"X-Request-Id": "req-403"},
                  json={"error_code": "APIG.1005", "error_msg": "No permissions to request this method"})
         result = run_module({"batch_size": 1, "retries": 0}, capsys)
     assert result["failed"] and result["changed"]
     assert [item["result"] for item in result["apis"]] == ["published", "failed"]
-    assert result["apis"][1]["error_code"] == "APIG.1005"
-    # The failed call's status and request ID are shown, as for every module failure.
-    assert result["status"] == 403 and result["request_id"] == "req-403" and "req-403" in result["msg"]
+    unknown = result["apis"][1]
+    # The entry says its outcome is unknown and carries the write's request ID, not just the read's.
+    assert unknown["error_code"] == "APIG.9999"
+    assert "outcome unknown" in unknown["error_msg"] and "req-504" in unknown["error_msg"]
+    assert "req-403" in unknown["error_msg"]
+    assert [error["request_id"] for error in result["call_errors"]] == ["req-504", "req-403"]
+    assert "req-504" in result["msg"] and "req-403" in result["msg"]
+    assert result["call_errors"][1]["msg"].startswith("listing the APIs of group orders: ")
 
 
 def test_failure_entry_matched_by_name_when_it_has_no_id(capsys):
