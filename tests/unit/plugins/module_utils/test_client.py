@@ -735,3 +735,47 @@ def test_tls_failure_is_not_retried_and_names_ca_path():
         rest.call("GET", "/envs")
     assert len(responses.calls) == 1 and delays == []
     assert "ca_path" in str(raised.value) and not raised.value.maybe_applied
+
+
+@responses.activate
+def test_tls_error_while_reading_a_write_answer_is_ambiguous():
+    # The request went out; the TLS session broke while the answer came back: maybe applied.
+    responses.add(responses.POST, re.compile(r".*/apis/publish.*"),
+                  body=requests.exceptions.SSLError("EOF occurred in violation of protocol (_ssl.c:2427)"))
+    rest, delays = make_client(retries=3)
+    with pytest.raises(client.ApigError) as raised:
+        rest.call("POST", "/apis/publish", body={"apis": ["a"]}, kind=client.WRITE)
+    assert raised.value.maybe_applied and len(responses.calls) == 1 and delays == []
+
+
+@responses.activate
+def test_certificate_failure_on_a_write_says_what_to_set():
+    responses.add(responses.POST, re.compile(r".*/apis/publish.*"), body=requests.exceptions.SSLError(
+        "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate in certificate chain"))
+    rest, _delays = make_client(retries=3)
+    with pytest.raises(client.ApigError) as raised:
+        rest.call("POST", "/apis/publish", body={"apis": ["a"]}, kind=client.WRITE)
+    assert not raised.value.maybe_applied and "ca_path" in str(raised.value) and "validate_certs" in str(raised.value)
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_refused_fixed_token_says_it_expired_and_is_not_retried():
+    responses.add(responses.GET, re.compile(r".*/async-tasks/.*"), status=401,
+                  json={"error_code": "APIG.1002", "error_msg": "Incorrect token or token resolution failed"})
+    policy = client.RetryPolicy(5, sleep=lambda seconds: None)
+    rest = client.ApigClient("https://apig.example.test", "p1", "i1", "apig", client.TokenAuth("tok"),
+                             retry_policy=policy)
+    with pytest.raises(client.ApigError, match="auth_token was refused"):
+        rest.call("GET", rest.path("async-tasks", "t1"))
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_write_answer_that_is_empty_is_ambiguous_only_when_a_body_is_needed():
+    responses.add(responses.POST, re.compile(r".*/apis/publish.*"), status=200, body="")
+    rest, _delays = make_client()
+    with pytest.raises(client.ApigError) as raised:
+        rest.call("POST", "/apis/publish", body={}, kind=client.WRITE, require_body=True)
+    assert raised.value.maybe_applied
+    assert rest.call("POST", "/apis/publish", body={}, kind=client.WRITE) == {}
