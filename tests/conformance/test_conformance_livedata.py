@@ -1,4 +1,8 @@
-"""ROMA custom backend ("livedata") APIs, including the v1 undeploy path the SDK does not have."""
+"""ROMA custom backend ("livedata") APIs, including the v1 undeploy path the SDK does not have.
+
+Tests named `..._emulator_choice` pin a behaviour no document gives (docs/emulator.md, "Choices that
+are the emulator's own").
+"""
 
 import json
 from datetime import datetime
@@ -67,10 +71,14 @@ def test_undeploy_v2_removes_frontend_api(roma):
     assert response.status_code == 204
     assert _show(roma, DEPLOYED).status == 3
     assert FRONTEND not in _api_ids(roma)
+
+
+def test_undeploy_of_a_backend_not_deployed_emulator_choice(roma):
+    """Emulator's own choice: undeploying a backend API that is not deployed is 400 APIG.3086."""
     with pytest.raises(ClientRequestException) as caught:
         roma.unpublish_live_data_api_v2(roma_models.UnpublishLiveDataApiV2Request(instance_id=INSTANCE,
-                                                                                  ld_api_id=DEPLOYED))
-    assert caught.value.status_code == 400 and caught.value.error_code.startswith("APIG.")
+                                                                                  ld_api_id=DEVELOPING))
+    assert (caught.value.status_code, caught.value.error_code) == (400, "APIG.3086")
 
 
 def _signed_v1_undeploy(emulator, ld_api_id):

@@ -26,6 +26,8 @@ Record shapes shared by the handlers and the export renderer:
             content_type, return_format, parameters [{name, in, default, description, required}],
             roma_app_id, roma_app_name, instance, type, status (1|3|4), created_time, modified_time
 
-Every `{x}` in an API's req_uri has a PATH parameter. Times are ISO 8601 UTC with microseconds and
-`Z`, strictly increasing, so an edit right after a publication is later than it.
+Every `{x}` in an API's req_uri has a PATH parameter. Times are stored as ISO 8601 UTC with
+microseconds and `Z`, strictly increasing, so an edit right after a publication is later than it; times
+set through the control API stay earlier than every later reading of the clock. The `time_format`
+setting changes only how answers render them.
 """

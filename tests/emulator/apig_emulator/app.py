@@ -121,9 +121,64 @@ class RequestLog:
             self.counts[entry["op"]] += 1
             self.classes[entry["class"]] += 1
 
+    def update(self, entry: dict, **fields) -> None:
+        """Fill in an entry already logged (a late write's outcome, a held answer's status)."""
+        with self._lock:
+            entry.update(fields)
+
     def snapshot(self) -> dict:
         with self._lock:
-            return {"requests": list(self.entries), "counts": dict(self.counts), "classes": dict(self.classes)}
+            return {"requests": [dict(entry) for entry in self.entries], "counts": dict(self.counts),
+                    "classes": dict(self.classes)}
+
+
+class LateWrites:
+    """Writes accepted now and applied later by timers (the `late_apply` fault).
+
+    Applying and cancelling both hold the state lock, so a reset never races a write being applied.
+    """
+
+    def __init__(self, state_lock):
+        self._state_lock = state_lock
+        self._pending: set[threading.Timer] = set()
+        self._generation = 0
+        self._changed = threading.Condition()
+
+    def schedule(self, delay: float, apply: Callable[[], None]) -> None:
+        def fire():
+            with self._state_lock:
+                if timer not in self._pending:
+                    return  # cancelled by a reset
+                self._pending.discard(timer)
+                apply()
+
+        timer = threading.Timer(delay, fire)
+        timer.daemon = True
+        with self._state_lock:
+            self._pending.add(timer)
+        timer.start()
+
+    def pending(self) -> int:
+        with self._state_lock:
+            return len(self._pending)
+
+    def hold(self, seconds: float) -> None:
+        """Keep a connection waiting, cut short by cancel()."""
+        with self._changed:
+            generation = self._generation
+            self._changed.wait_for(lambda: self._generation != generation, timeout=seconds)
+
+    def cancel(self) -> int:
+        """Drop every write not applied yet and release held connections; returns how many were dropped."""
+        with self._state_lock:
+            cancelled = len(self._pending)
+            for timer in self._pending:
+                timer.cancel()
+            self._pending.clear()
+        with self._changed:
+            self._generation += 1
+            self._changed.notify_all()
+        return cancelled
 
 
 class ConnectionClosed(ConnectionAbortedError):
@@ -136,6 +191,7 @@ class EmulatorApp:
         self.faults = faults or FaultInjector()
         self.initial_faults = dict(self.faults.config)
         self.log = RequestLog()
+        self.late_writes = LateWrites(state.lock)
         # API names or IDs the next write request deletes before it is handled (a race, see control.py)
         self.delete_before_next_write: list[str] = []
         self.url_map, self.endpoints = build_routes()
@@ -173,6 +229,8 @@ class EmulatorApp:
         if decision.kind == "drop":
             self.log.add(entry)
             close_connection(request.environ)
+        if decision.kind == "late_apply":
+            return self._late_apply(request, operation, kind, values, entry, decision.rule)
 
         if decision.kind == "429":
             response = error_response(errors.throttled(decision.rule.retry_after))
@@ -198,16 +256,33 @@ class EmulatorApp:
 
     def _handle(self, request: Request, operation: Operation, kind: str | None, values: dict,
                 entry: dict) -> Response:
+        call = self._prepare(request, operation, values, entry)
+        if isinstance(call, Response):
+            return call
+        return self._execute(call, operation, kind, values)
+
+    def _prepare(self, request: Request, operation: Operation, values: dict, entry: dict) -> Call | Response:
+        """Read the body and authenticate: what happens before the gateway processes a request."""
         try:
             body = request.get_data(cache=True)
             if request.is_json or body[:1] in (b"{", b"["):
                 entry["body"] = _loggable_body(body, operation)
             call = Call(self.state, request, body, values)
+            call.args  # parsed now: a late write reads it after the exchange is over
             if "project_id" in values:
                 identity = authenticate(self.state, request.method, _raw_path(request.environ),
                                         request.environ.get("QUERY_STRING", ""), request.headers, body)
                 if not identity.may_use(values["project_id"]):
                     raise errors.forbidden()
+            return call
+        except errors.ApiError as error:
+            return error_response(error)
+        except Exception:  # noqa: BLE001 - a bug must still answer like the cloud does
+            traceback.print_exc(file=sys.stderr)
+            return error_response(errors.server_error(500))
+
+    def _execute(self, call: Call, operation: Operation, kind: str | None, values: dict) -> Response:
+        try:
             with self.state.lock:
                 if operation.on_instance:
                     call.instance = self._instance(values, kind)
@@ -219,6 +294,33 @@ class EmulatorApp:
         except Exception:  # noqa: BLE001 - a bug must still answer like the cloud does
             traceback.print_exc(file=sys.stderr)
             return error_response(errors.server_error(500))
+
+    def _late_apply(self, request: Request, operation: Operation, kind: str | None, values: dict, entry: dict,
+                    rule) -> Response:
+        """The client sees a failure now; the write is applied `delay_seconds` later.
+
+        A request refused before processing (a bad signature...) is never applied; its status is
+        logged as `apply_status`.
+        """
+        call = self._prepare(request, operation, values, entry)
+        if isinstance(call, Response):
+            entry["apply_status"] = call.status_code
+        else:
+            def apply():
+                response = self._execute(call, operation, kind, values)
+                self.log.update(entry, applied_at=time.time(), apply_status=response.status_code)
+
+            entry.update(apply_due=time.time() + rule.delay_seconds, applied_at=None, apply_status=None)
+            self.late_writes.schedule(rule.delay_seconds, apply)
+        self.log.add(entry)
+        if rule.answer == "drop":
+            close_connection(request.environ)
+        if rule.answer == "timeout":
+            self.late_writes.hold(rule.hold_seconds)
+        response = error_response(errors.server_error(502 if rule.answer == "502" else 504))
+        response.headers["X-Request-Id"] = entry["request_id"]
+        self.log.update(entry, status=response.status_code)
+        return response
 
     def _delete_apis(self, instance) -> None:
         refs, self.delete_before_next_write = set(self.delete_before_next_write), []

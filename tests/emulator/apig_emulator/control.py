@@ -5,8 +5,14 @@
     POST /_emulator/log/reset
     GET  /_emulator/faults                      the current fault configuration
     POST /_emulator/faults                      replace it (body: fault config; {} clears)
-    POST /_emulator/reset                       reload the seed data; clears the log and the faults
-    POST /_emulator/apis/{api_id}/touch         simulate an edit: update_time = now (body: fields to change)
+    POST /_emulator/reset                       reload the seed data; clears the log, the faults and the
+                                                late writes not applied yet
+    POST /_emulator/apis/{api_id}/touch         simulate an edit: update_time = now (body: fields to change;
+                                                with "same_second_as": env name or ID, the edit is later than
+                                                the publication there but in the same whole second)
+    GET  /_emulator/apis/{api_id}/times         the API's stored times and its publications'
+    POST /_emulator/apis/{api_id}/times         set them: {"update_time", "register_time",
+                                                "publications": {env name or ID: publish_time}} (any ISO form)
     POST /_emulator/instances/{iid}/apis        create APIs: {group, count, prefix} | {group, apis: [...]}
                                                 | [{group, name, ...}, ...]
     POST /_emulator/races                       {"delete_before_next_write": [API name or ID, ...]}: the next
@@ -14,7 +20,8 @@
                                                 if someone removed them between a client's read and write
     POST /_emulator/tokens/expire               expire every issued IAM token
     GET  /_emulator/settings                    task_seconds, task_success_spelling, task_fail,
-    POST /_emulator/settings                    token_ttl_seconds, max_clock_skew_seconds
+    POST /_emulator/settings                    token_ttl_seconds, max_clock_skew_seconds, time_format,
+                                                joined_order, export_shuffle, list_shuffle, shuffle_seed
     GET  /_emulator/state                       everything, for debugging
 """
 
@@ -28,7 +35,7 @@ from werkzeug.wrappers import Request, Response
 
 from .auth import expire_tokens
 from .handlers import json_response
-from .state import SeedError
+from .state import SeedError, normalize_time
 
 # Fields of an API record that a touch may not change: identity and bookkeeping.
 FROZEN_API_FIELDS = {"id", "group_id", "register_time", "update_time", "status"}
@@ -54,6 +61,8 @@ class ControlApi:
             Rule("/_emulator/faults", methods=["POST"], endpoint="faults_set"),
             Rule("/_emulator/reset", methods=["POST"], endpoint="reset"),
             Rule("/_emulator/apis/<api_id>/touch", methods=["POST"], endpoint="touch"),
+            Rule("/_emulator/apis/<api_id>/times", methods=["GET"], endpoint="times_get"),
+            Rule("/_emulator/apis/<api_id>/times", methods=["POST"], endpoint="times_set"),
             Rule("/_emulator/instances/<instance_id>/apis", methods=["POST"], endpoint="create_apis"),
             Rule("/_emulator/races", methods=["POST"], endpoint="races"),
             Rule("/_emulator/tokens/expire", methods=["POST"], endpoint="expire_tokens"),
@@ -78,7 +87,7 @@ class ControlApi:
         return {"status": "ok"}
 
     def log(self, body):
-        return self.app.log.snapshot()
+        return self.app.log.snapshot() | {"late_writes_pending": self.app.late_writes.pending()}
 
     def log_reset(self, body):
         self.app.log.reset()
@@ -95,26 +104,58 @@ class ControlApi:
         return self.app.faults.config
 
     def reset(self, body):
+        cancelled = self.app.late_writes.cancel()
         self.state.load()
         self.app.log.reset()
         self.app.faults.configure({}, seed=self.app.initial_faults.get("seed"))
         self.app.delete_before_next_write = []
-        return {"status": "ok"}
+        return {"status": "ok", "late_writes_cancelled": cancelled}
 
     def touch(self, body, api_id):
-        changes = body or {}
-        if not isinstance(changes, dict):
+        if not isinstance(body or {}, dict):
             raise ControlError(400, "the body must be a JSON object of API fields")
+        changes = dict(body or {})
+        same_second_as = changes.pop("same_second_as", None)
         with self.state.lock:
-            for instance in self.state.instances.values():
-                api = instance.apis.get(api_id)
-                if api is None:
-                    continue
-                refused = (set(changes) & FROZEN_API_FIELDS) | (set(changes) - set(api))
-                if refused:
-                    raise ControlError(400, f"fields that cannot be changed: {sorted(refused)}")
+            instance, api = self._find_api(api_id)
+            refused = (set(changes) & FROZEN_API_FIELDS) | (set(changes) - set(api))
+            if refused:
+                raise ControlError(400, f"fields that cannot be changed: {sorted(refused)}")
+            if same_second_as is None:
                 return self.state.touch_api(api, changes)
+            env_id = self._published_env(instance, api, same_second_as)
+            return self.state.touch_in_same_second(instance, api, env_id, changes)
+
+    def times_get(self, body, api_id):
+        with self.state.lock:
+            instance, api = self._find_api(api_id)
+            return instance.times_of(api)
+
+    def times_set(self, body, api_id):
+        body = body or {}
+        if (not isinstance(body, dict) or set(body) - {"update_time", "register_time", "publications"}
+                or not isinstance(body.get("publications", {}), dict)):
+            raise ControlError(400, 'expected {"update_time", "register_time", "publications": {env: time}}')
+        with self.state.lock:
+            instance, api = self._find_api(api_id)
+            publications = {self._published_env(instance, api, env_ref): _stamp(stamp)
+                            for env_ref, stamp in body.get("publications", {}).items()}
+            return self.state.set_times(instance, api, _stamp(body.get("update_time")),
+                                        _stamp(body.get("register_time")), publications)
+
+    def _find_api(self, api_id):
+        for instance in self.state.instances.values():
+            api = instance.apis.get(api_id)
+            if api is not None:
+                return instance, api
         raise ControlError(404, f"API {api_id} does not exist")
+
+    @staticmethod
+    def _published_env(instance, api, env_ref) -> str:
+        env = instance.find_env(str(env_ref))
+        if env is None or instance.publication(api["id"], env["id"]) is None:
+            raise ControlError(400, f"API {api['id']} is not published in environment {env_ref!r}")
+        return env["id"]
 
     def create_apis(self, body, instance_id):
         with self.state.lock:
@@ -159,9 +200,21 @@ class ControlApi:
             return self.state.update_settings(body or {})
         except KeyError as error:
             raise ControlError(400, f"unknown settings: {error.args[0]}")
+        except ValueError as error:
+            raise ControlError(400, str(error))
 
     def dump(self, body):
         return self.state.dump()
+
+
+def _stamp(value) -> str | None:
+    """A time in any ISO 8601 form, as stored (UTC, microseconds, Z); no zone means UTC."""
+    if value is None:
+        return None
+    try:
+        return normalize_time(value)
+    except (TypeError, ValueError):
+        raise ControlError(400, f"not an ISO 8601 time: {value!r}")
 
 
 def _json_body(request: Request):

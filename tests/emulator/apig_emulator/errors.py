@@ -98,8 +98,12 @@ def throttled(retry_after: float) -> ApiError:
                     {"Retry-After": _seconds(retry_after)})
 
 
+SERVER_ERROR_MESSAGES = {500: "System error", 502: "Bad gateway", 503: "Service unavailable, please try again later",
+                         504: "Gateway timeout"}
+
+
 def server_error(status: int, retry_after: float | None = None) -> ApiError:
-    msg = "System error" if status == 500 else "Service unavailable, please try again later"
+    msg = SERVER_ERROR_MESSAGES[status]
     headers = {"Retry-After": _seconds(retry_after)} if retry_after is not None else None
     return ApiError(status, "APIG.9999", msg, headers)
 

@@ -2,7 +2,9 @@
 
 APIG exports a group's APIs as Swagger 2.0 or OpenAPI 3.0 carrying its "extended definition"
 (``x-apigateway-*`` fields); ROMA exports custom backend ("livedata") APIs as Swagger 2.0 carrying
-``x-livedata-*`` fields. Output is deterministic: equal input gives equal bytes.
+``x-livedata-*`` fields. Output is deterministic: equal input gives equal bytes, unless a ``shuffle``
+(a ``random.Random``) is passed: then the keys of every mapping, paths and operations included, come
+in a random order, which does not change what the document means.
 """
 
 import hashlib
@@ -38,7 +40,7 @@ _LIVEDATA_STATUSES = {1: "DESIGNED", 3: "DEVELOPED", 4: "DEPLOYED"}
 _RESPONSES = {"200": {"description": "OK"}, "default": {"description": "default response"}}
 
 
-def render_api_export(group, apis, define, oas_version, version, fmt, env):
+def render_api_export(group, apis, define, oas_version, version, fmt, env, shuffle=None):
     """Render the export file of an API group.
 
     ``define`` picks how much is exported: ``spec`` the frontend, ``proxy`` adds the backend,
@@ -55,10 +57,10 @@ def render_api_export(group, apis, define, oas_version, version, fmt, env):
         with_backend=define != "spec",
         with_policies=define in ("all", "dev"),
     )
-    return _serialise(builder.build(apis, version), fmt)
+    return _serialise(_shuffled(builder.build(apis, version), shuffle), fmt)
 
 
-def render_livedata_export(ld_apis, fmt, instance):
+def render_livedata_export(ld_apis, fmt, instance, shuffle=None):
     """Render ROMA custom backend APIs as a Swagger 2.0 file with ``x-livedata-*`` fields.
 
     ``instance`` may carry ``id`` (the title when the APIs span several integration apps) and
@@ -83,7 +85,20 @@ def render_livedata_export(ld_apis, fmt, instance):
         "basePath": "/",
         "paths": paths,
     }
-    return _serialise(doc, fmt)
+    return _serialise(_shuffled(doc, shuffle), fmt)
+
+
+def _shuffled(value, shuffle):
+    """The same document with the keys of every mapping in a random order; lists keep theirs."""
+    if shuffle is None:
+        return value
+    if isinstance(value, dict):
+        keys = list(value)
+        shuffle.shuffle(keys)
+        return {key: _shuffled(value[key], shuffle) for key in keys}
+    if isinstance(value, list):
+        return [_shuffled(item, shuffle) for item in value]
+    return value
 
 
 def _require_choice(name, value, choices):

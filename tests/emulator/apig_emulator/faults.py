@@ -2,18 +2,24 @@
 
 A configuration is `{"seed": N, "rules": [rule, ...]}` (a bare list of rules is accepted too). A rule:
 
-    class:       reads | writes | exports | auth | all      (which requests it applies to)
-    op:          optional SDK operation name, e.g. BatchPublishOrOfflineApiV2
-    kind:        latency | 429 | 500 | 503 | drop | lost_response
-    rate:        probability 0..1 for each matching request (default 1)
-    latency_ms:  for `latency`
-    retry_after: seconds, sent as Retry-After with 429 (default 1) and, when given, 503
-    max_count:   stop after injecting this many times
+    class:         reads | writes | exports | auth | all      (which requests it applies to)
+    op:            optional SDK operation name, e.g. BatchPublishOrOfflineApiV2
+    kind:          latency | 429 | 500 | 503 | drop | lost_response | late_apply
+    rate:          probability 0..1 for each matching request (default 1)
+    latency_ms:    for `latency`
+    retry_after:   seconds, sent as Retry-After with 429 (default 1) and, when given, 503
+    max_count:     stop after injecting this many times
+    answer:        for `late_apply`: drop (default) | 504 | 502 | timeout
+    delay_seconds: for `late_apply`: when the write is applied (default 2)
+    hold_seconds:  for `late_apply` with `answer: timeout`: how long the connection is held before a
+                   504 (default 35, longer than the collection's default 30 s timeout)
 
 `drop` closes the connection before the request is handled; `lost_response` handles the request
-(the write is applied) and then closes the connection without answering. Latency rules add their delay
-and let evaluation continue; the first other rule that fires decides the outcome. Decisions depend only
-on the seed and the order of requests, so a sequential run is reproducible.
+(the write is applied) and then closes the connection without answering. `late_apply` (writes only)
+fails the answer now and applies the write `delay_seconds` later, as a gateway still processing it
+would; reads do not show it until then. Latency rules add their delay and let evaluation continue; the
+first other rule that fires decides the outcome. Decisions depend only on the seed and the order of
+requests, so a sequential run is reproducible.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ import random
 import threading
 from dataclasses import dataclass
 
-KINDS = ("latency", "429", "500", "503", "drop", "lost_response")
+KINDS = ("latency", "429", "500", "503", "drop", "lost_response", "late_apply")
 CLASSES = {"reads": "read", "writes": "write", "exports": "export", "auth": "auth", "all": None}
+LATE_ANSWERS = ("drop", "504", "502", "timeout")
 
 
 @dataclass
@@ -35,6 +42,9 @@ class Rule:
     latency_ms: float
     retry_after: float | None
     max_count: int | None
+    answer: str = "drop"
+    delay_seconds: float = 2.0
+    hold_seconds: float = 35.0
     fired: int = 0
 
     @classmethod
@@ -50,12 +60,23 @@ class Rule:
             raise ValueError("fault rule rate must be between 0 and 1")
         retry_after = raw.get("retry_after", 1 if kind == "429" else None)
         max_count = raw.get("max_count")
+        answer = str(raw.get("answer", "drop"))
+        delay_seconds, hold_seconds = float(raw.get("delay_seconds", 2)), float(raw.get("hold_seconds", 35))
+        if kind == "late_apply":
+            if request_class not in ("writes", "all"):
+                raise ValueError("late_apply applies to writes only")
+            if answer not in LATE_ANSWERS:
+                raise ValueError(f"late_apply answer must be one of {LATE_ANSWERS}, got {answer!r}")
+            if delay_seconds < 0 or hold_seconds < 0:
+                raise ValueError("delay_seconds and hold_seconds must not be negative")
         return cls(CLASSES[request_class], raw.get("op"), kind, rate, float(raw.get("latency_ms", 0)),
                    None if retry_after is None else float(retry_after),
-                   None if max_count is None else int(max_count))
+                   None if max_count is None else int(max_count), answer, delay_seconds, hold_seconds)
 
     def matches(self, op: str, request_class: str) -> bool:
         if self.request_class is not None and self.request_class != request_class:
+            return False
+        if self.kind == "late_apply" and request_class != "write":
             return False
         if self.op is not None and self.op != op:
             return False

@@ -60,6 +60,11 @@ def json_response(body, status: int = 200, headers: dict | None = None) -> Respo
                     content_type="application/json;charset=UTF-8")
 
 
+def answer(call: Call, body, status: int = 200) -> Response:
+    """An operation's JSON answer, its times rendered per the time_format setting."""
+    return json_response(views.format_times(body, call.state.setting("time_format")), status)
+
+
 def no_content() -> Response:
     return Response(b"", status=204)
 
@@ -77,13 +82,30 @@ def _int_arg(call: Call, name: str, default: int | None = None) -> int | None:
 
 
 def _page(call: Call, items: list) -> tuple[list, int]:
-    """Offset/limit paging: offset below 0 is 0; limit 0 or less is 20, above 500 is 500."""
+    """Offset/limit paging: offset below 0 is 0; limit 0 or less is 20, above 500 is 500.
+
+    With the list_shuffle setting a page holds the same items in a new order on every call.
+    """
     offset = max(0, _int_arg(call, "offset", 0))
     limit = _int_arg(call, "limit", DEFAULT_LIMIT)
     if limit <= 0:
         limit = DEFAULT_LIMIT
     limit = min(limit, MAX_LIMIT)
-    return items[offset:offset + limit], len(items)
+    return _maybe_shuffled(call, items[offset:offset + limit]), len(items)
+
+
+def _maybe_shuffled(call: Call, items: list) -> list:
+    if call.state.setting("list_shuffle"):
+        return call.state.shuffler.sample(items, len(items))
+    return items
+
+
+def _newest_first(call: Call) -> bool:
+    return call.state.setting("joined_order") == "newest_first"
+
+
+def _export_shuffler(call: Call):
+    return call.state.shuffler if call.state.setting("export_shuffle") else None
 
 
 def _precise(call: Call) -> set[str]:
@@ -179,7 +201,7 @@ def batch_publish(call: Call) -> Response:
             failure.append(_failure(errors.not_published(api_id, env["id"]), api_id, api["name"]))
         else:
             success.append({"api_id": api_id, "api_name": api["name"], "env_id": env["id"]})
-    return json_response({"success": success, "failure": failure})
+    return answer(call, {"success": success, "failure": failure})
 
 
 def _failure(error: errors.ApiError, api_id: str, api_name: str | None = None) -> dict:
@@ -199,12 +221,12 @@ def publish_one(call: Call) -> Response:
     remark = _remark(body)
     if action == "online":
         version = call.instance.publish(api, env, remark, _now(call))
-        return json_response(views.publish_view(api, env["id"], version), 201)
+        return answer(call, views.publish_view(api, env["id"], version), 201)
     publication = call.instance.take_offline(api["id"], env["id"])
     if publication is None:
         raise errors.not_published(api["id"], env["id"])
-    return json_response({**views.publish_view(api, env["id"], call.instance.versions[publication["version_id"]]),
-                          "remark": remark or publication["remark"]}, 201)
+    return answer(call, {**views.publish_view(api, env["id"], call.instance.versions[publication["version_id"]]),
+                         "remark": remark or publication["remark"]}, 201)
 
 
 def offline_by_version(call: Call) -> Response:
@@ -224,7 +246,7 @@ def switch_version(call: Call) -> Response:
     if version is None or version["api_id"] != api["id"]:
         raise errors.version_not_found(version_id)
     call.instance.switch_version(version)
-    return json_response(views.publish_view(api, version["env_id"], version))
+    return answer(call, views.publish_view(api, version["env_id"], version))
 
 
 # --- reading APIs -------------------------------------------------------------------------------
@@ -265,12 +287,12 @@ def list_apis(call: Call) -> Response:
     modes = set(args.get("return_data_mode", "brief").split(",")) if call.is_apig else set()
     include_backend = "include_group_backend" in modes
     include_group = include_backend or "include_group" in modes
-    apis = [views.api_list_view(instance, api, include_group, include_backend) for api in page]
-    return json_response({"size": len(apis), "total": total, "apis": apis})
+    apis = [views.api_list_view(instance, api, include_group, include_backend, _newest_first(call)) for api in page]
+    return answer(call, {"size": len(apis), "total": total, "apis": apis})
 
 
 def show_api(call: Call) -> Response:
-    return json_response(views.api_detail_view(call.instance, _api(call, call.values["api_id"])))
+    return answer(call, views.api_detail_view(call.instance, _api(call, call.values["api_id"]), _newest_first(call)))
 
 
 def list_api_versions(call: Call) -> Response:
@@ -279,14 +301,15 @@ def list_api_versions(call: Call) -> Response:
     versions = [v for v in call.instance.versions_of(api["id"])
                 if (not env_id or v["env_id"] == env_id) and (not env_name or v["env_name"] == env_name)]
     page, total = _page(call, versions)
-    return json_response({"size": len(page), "total": total, "api_versions": [views.version_view(v) for v in page]})
+    return answer(call, {"size": len(page), "total": total,
+                         "api_versions": [views.version_view(v) for v in page]})
 
 
 def show_version(call: Call) -> Response:
     version = call.instance.versions.get(call.values["version_id"])
     if version is None:
         raise errors.version_not_found(call.values["version_id"])
-    return json_response(views.version_detail_view(call.instance, version))
+    return answer(call, views.version_detail_view(call.instance, version))
 
 
 def show_runtime(call: Call) -> Response:
@@ -296,14 +319,14 @@ def show_runtime(call: Call) -> Response:
     if publication is None:
         raise errors.not_published(api["id"], env["id"], status=404)
     version = call.instance.versions[publication["version_id"]]
-    return json_response(views.runtime_view(call.instance, version, env))
+    return answer(call, views.runtime_view(call.instance, version, env))
 
 
 def list_envs(call: Call) -> Response:
     name = call.args.get("name")
     envs = [e for e in call.instance.envs.values() if not name or _text_match(e["name"], name, False)]
     page, total = _page(call, envs)
-    return json_response({"size": len(page), "total": total, "envs": [views.env_view(e) for e in page]})
+    return answer(call, {"size": len(page), "total": total, "envs": [views.env_view(e) for e in page]})
 
 
 def list_groups(call: Call) -> Response:
@@ -323,11 +346,11 @@ def list_groups(call: Call) -> Response:
 
     page, total = _page(call, [g for g in call.instance.groups.values() if selected(g)])
     groups = [views.group_view(call.instance, g) for g in page]
-    return json_response({"size": len(groups), "total": total, "groups": groups})
+    return answer(call, {"size": len(groups), "total": total, "groups": groups})
 
 
 def show_group(call: Call) -> Response:
-    return json_response(views.group_view(call.instance, _group(call, call.values["group_id"])))
+    return answer(call, views.group_view(call.instance, _group(call, call.values["group_id"])))
 
 
 # --- export -------------------------------------------------------------------------------------
@@ -368,7 +391,7 @@ def _render_group_export(call: Call) -> tuple[bytes, str, dict]:
         publication = next((p for p in publications if p is not None), None)
         if publication is not None:
             apis.append(instance.versions[publication["version_id"]]["definition"])
-    document = render_api_export(group, apis, define, oas_version, version, fmt, env)
+    document = render_api_export(group, apis, define, oas_version, version, fmt, env, _export_shuffler(call))
     return document, fmt, group
 
 
@@ -400,7 +423,7 @@ def export_async(call: Call) -> Response:
         "seconds": float(call.state.setting("task_seconds")),
         "fail": bool(call.state.setting("task_fail")),
     }
-    return json_response({"task_id": task_id}, 202)
+    return answer(call, {"task_id": task_id}, 202)
 
 
 def show_task(call: Call) -> Response:
@@ -420,7 +443,7 @@ def show_task(call: Call) -> Response:
         view["task_status"] = call.state.setting("task_success_spelling")
         view["task_result"] = json.dumps({"file_type": task["file_type"], "content": task["document"]},
                                          ensure_ascii=False)
-    return json_response(view)
+    return answer(call, view)
 
 
 # --- ROMA custom backend (livedata) APIs --------------------------------------------------------
@@ -453,11 +476,11 @@ def list_livedata(call: Call) -> Response:
         return not status or ld_api["status"] == status
 
     page, total = _page(call, [b for b in call.instance.backend_apis.values() if selected(b)])
-    return json_response({"size": len(page), "total": total, "apis": [views.livedata_view(b) for b in page]})
+    return answer(call, {"size": len(page), "total": total, "apis": [views.livedata_view(b) for b in page]})
 
 
 def show_livedata(call: Call) -> Response:
-    return json_response(views.livedata_view(_livedata(call, call.values["ld_api_id"])))
+    return answer(call, views.livedata_view(_livedata(call, call.values["ld_api_id"])))
 
 
 def deploy_livedata(call: Call) -> Response:
@@ -486,7 +509,7 @@ def deploy_livedata(call: Call) -> Response:
         "api_definition": views.livedata_view(ld_api),
     }
     instance.deploy_history.setdefault(ld_api["id"], []).append(record)
-    return json_response(record, 201)
+    return answer(call, record, 201)
 
 
 def _front_api_for(call: Call, ld_api: dict, group: dict, body: dict) -> dict:
@@ -546,9 +569,9 @@ def undeploy_livedata_v1(call: Call) -> Response:
 
 def livedata_history(call: Call) -> Response:
     ld_api = _livedata(call, call.values["ld_api_id"])
-    histories = sorted(call.instance.deploy_history.get(ld_api["id"], []), key=lambda h: h["deploy_time"],
-                       reverse=True)
-    return json_response({"size": len(histories), "total": len(histories), "histories": histories})
+    histories = _maybe_shuffled(call, sorted(call.instance.deploy_history.get(ld_api["id"], []),
+                                             key=lambda h: h["deploy_time"], reverse=True))
+    return answer(call, {"size": len(histories), "total": len(histories), "histories": histories})
 
 
 def export_livedata(call: Call) -> Response:
@@ -569,7 +592,8 @@ def export_livedata(call: Call) -> Response:
                 and (status is None or b["status"] == status)]
     instance = call.instance
     document = render_livedata_export(selected, fmt, {"id": instance.id, "name": instance.name,
-                                                      "project_id": instance.project_id, "region": instance.region})
+                                                      "project_id": instance.project_id, "region": instance.region},
+                                      _export_shuffler(call))
     return file_response(document, f"livedata-apis.{fmt}")
 
 

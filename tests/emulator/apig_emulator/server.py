@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"http://{args.host}:{server.server_port}", flush=True)
     while not stop.wait(0.5):
         pass
+    server.app.late_writes.cancel()
     server.shutdown()
     server.server_close()
     thread.join()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import random
 import re
 import threading
 import uuid
@@ -24,7 +25,19 @@ DEFAULT_SETTINGS = {
     "task_fail": False,
     "token_ttl_seconds": 86400,
     "max_clock_skew_seconds": 900,
+    "time_format": "fraction",
+    "joined_order": "oldest_first",
+    "export_shuffle": False,
+    "list_shuffle": False,
+    "shuffle_seed": 0,
 }
+# How answers render stored times (TIME_FORMATS below); the stored times never change.
+TIME_FORMATS = ("fraction", "whole_seconds", "offset", "offset_whole", "offset_compact", "no_zone", "millis3",
+                "nanos9", "fraction8")
+SETTING_CHOICES = {"time_format": TIME_FORMATS, "joined_order": ("oldest_first", "newest_first")}
+BOOLEAN_SETTINGS = ("export_shuffle", "list_shuffle")
+# The offset the offset formats show: Beijing time, what Huawei Cloud's consoles use.
+LOCAL_ZONE = timezone(timedelta(hours=8))
 
 _PATH_VAR = re.compile(r"\{([^{}]+)\}")
 
@@ -51,9 +64,39 @@ class Clock:
     def stamp(self) -> str:
         return iso(self.now())
 
+    def not_before(self, moment: datetime) -> None:
+        """Later readings come after `moment`, so times set by hand stay in the past."""
+        with self._lock:
+            if self._last is None or moment > self._last:
+                self._last = moment
+
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_stamp(stamp: str) -> datetime:
+    """A stored time (the iso() form) as an aware datetime."""
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+
+def render_time(stamp: str, time_format: str) -> str:
+    """A stored time as an answer shows it under the `time_format` setting (same instant, truncated)."""
+    if time_format == "fraction":
+        return stamp
+    moment = parse_stamp(stamp)
+    local = moment.astimezone(LOCAL_ZONE)
+    whole = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return {
+        "whole_seconds": f"{whole}Z",
+        "no_zone": stamp[:-1],
+        "millis3": f"{whole}.{moment.microsecond // 1000:03d}Z",
+        "nanos9": f"{stamp[:-1]}000Z",
+        "fraction8": f"{stamp[:-1]}00Z",
+        "offset": local.isoformat(timespec="microseconds"),
+        "offset_whole": local.isoformat(timespec="seconds"),
+        "offset_compact": local.strftime("%Y-%m-%dT%H:%M:%S.%f%z"),
+    }[time_format]
 
 
 def normalize_time(value) -> str:
@@ -139,6 +182,13 @@ class Instance:
 
     def publication(self, api_id: str, env_id: str) -> dict | None:
         return self.publications.get(api_id, {}).get(env_id)
+
+    def times_of(self, api: dict) -> dict:
+        """An API's stored times and its live publications' (the control API's view)."""
+        return {"id": api["id"], "register_time": api["register_time"], "update_time": api["update_time"],
+                "publications": [{"env_id": env["id"], "env_name": env["name"], "publish_id": pub["publish_id"],
+                                  "version_id": pub["version_id"], "publish_time": pub["publish_time"]}
+                                 for env, pub in self.current_publications(api["id"])]}
 
     # --- publication ----------------------------------------------------------------------------
 
@@ -235,6 +285,8 @@ class EmulatorState:
         with self.lock:
             data = copy.deepcopy(self._seed)
             self.settings = dict(self._initial_settings)
+            # Orders of shuffled listings and exports: a new sequence per call, the same run after a reset.
+            self.shuffler = random.Random(self.settings["shuffle_seed"])
             self.projects = {p["id"]: {"id": p["id"], "name": p.get("name", p["id"])}
                              for p in data.get("projects", [])}
             self.credentials = {c["access_key"]: c for c in data.get("credentials", [])}
@@ -438,6 +490,49 @@ class EmulatorState:
         api["update_time"] = self.clock.stamp()
         return api
 
+    def set_times(self, instance: Instance, api: dict, update_time: str | None = None,
+                  register_time: str | None = None, publications: dict[str, str] | None = None) -> dict:
+        """Set stored times by hand (normalised stamps; publications keyed by env ID).
+
+        A publication's effective version gets the same publish_time, the |-joined fields stay oldest
+        first, and each published definition keeps the update_time it had when published: the API's own
+        when it was not edited since, otherwise one no later than the publication.
+        """
+        for env_id, stamp in (publications or {}).items():
+            publication = instance.publication(api["id"], env_id)
+            publication["publish_time"] = instance.versions[publication["version_id"]]["publish_time"] = stamp
+        live = instance.publications.get(api["id"])
+        if live:
+            instance.publications[api["id"]] = dict(sorted(live.items(), key=lambda item: item[1]["publish_time"]))
+        if register_time:
+            api["register_time"] = register_time
+        if update_time:
+            api["update_time"] = update_time
+        for _env, publication in instance.current_publications(api["id"]):
+            definition = instance.versions[publication["version_id"]]["definition"]
+            definition["register_time"] = api["register_time"]
+            if api["update_time"] <= publication["publish_time"]:
+                definition["update_time"] = api["update_time"]
+            else:
+                definition["update_time"] = min(definition["update_time"], publication["publish_time"])
+        stamps = [stamp for stamp in (update_time, register_time, *(publications or {}).values()) if stamp]
+        if stamps:
+            self.clock.not_before(max(parse_stamp(stamp) for stamp in stamps))
+        return instance.times_of(api)
+
+    def touch_in_same_second(self, instance: Instance, api: dict, env_id: str, changes: dict) -> dict:
+        """An edit later than the API's publication in env, within the same whole second.
+
+        The edit is at .900000 of the publication's second; a publication at .900000 or later moves to
+        .200000 of its second first.
+        """
+        published = parse_stamp(instance.publication(api["id"], env_id)["publish_time"])
+        second = published.replace(microsecond=0)
+        moved = {env_id: iso(second + timedelta(microseconds=200000))} if published.microsecond >= 900000 else None
+        self.touch_api(api, changes)
+        self.set_times(instance, api, update_time=iso(second + timedelta(microseconds=900000)), publications=moved)
+        return api
+
     def generate_apis(self, instance: Instance, group: dict, count: int, prefix: str) -> list[dict]:
         """Many APIs at once (listing and batching tests use 1,200)."""
         methods = ("GET", "POST", "PUT", "DELETE")
@@ -491,8 +586,17 @@ class EmulatorState:
         unknown = set(changes) - set(DEFAULT_SETTINGS)
         if unknown:
             raise KeyError(", ".join(sorted(unknown)))
+        for name, value in changes.items():
+            if name in SETTING_CHOICES and value not in SETTING_CHOICES[name]:
+                raise ValueError(f"{name} must be one of {SETTING_CHOICES[name]}, got {value!r}")
+            if name in BOOLEAN_SETTINGS and not isinstance(value, bool):
+                raise ValueError(f"{name} must be true or false, got {value!r}")
+        if "shuffle_seed" in changes and not isinstance(changes["shuffle_seed"], int):
+            raise ValueError("shuffle_seed must be an integer")
         with self.lock:
             self.settings.update(changes)
+            if "shuffle_seed" in changes:
+                self.shuffler = random.Random(self.settings["shuffle_seed"])
             return dict(self.settings)
 
     def dump(self) -> dict:

@@ -87,7 +87,17 @@ class EmulatorControl:
         self.call("POST", "reset")
 
     def touch(self, api_id: str, **changes) -> dict:
+        """Simulate an edit; same_second_as="TEST" makes it later than that publication, in its second."""
         return self.call("POST", f"apis/{api_id}/touch", changes)
+
+    def times(self, api_id: str) -> dict:
+        return self.call("GET", f"apis/{api_id}/times")
+
+    def set_times(self, api_id: str, update_time: str | None = None, register_time: str | None = None,
+                  publications: dict[str, str] | None = None) -> dict:
+        """Set stored times; publications maps an environment name or ID to its publish_time."""
+        body = {"update_time": update_time, "register_time": register_time, "publications": publications}
+        return self.call("POST", f"apis/{api_id}/times", {key: value for key, value in body.items() if value})
 
     def create_apis(self, instance_id: str, spec: dict | list) -> dict:
         return self.call("POST", f"instances/{instance_id}/apis", spec)
@@ -157,6 +167,7 @@ def running_emulator(data: dict | str | Path | None = None, *, faults: dict | li
     try:
         yield RunningEmulator(server, state)
     finally:
+        server.app.late_writes.cancel()
         server.shutdown()
         server.server_close()
         thread.join()

@@ -6,7 +6,24 @@ models do not have them.
 
 from __future__ import annotations
 
-from .state import Instance, stable_id
+from .state import Instance, render_time, stable_id
+
+# Keys whose values are stored times (publish_time may be |-joined): what the time_format setting renders.
+TIME_FIELDS = frozenset({"register_time", "update_time", "publish_time", "create_time", "created_time",
+                         "modified_time", "deploy_time"})
+
+
+def format_times(value, time_format: str):
+    """A copy of an answer with every time field rendered in `time_format`; the records stay as stored."""
+    if time_format == "fraction":
+        return value
+    if isinstance(value, dict):
+        return {key: "|".join(render_time(part, time_format) for part in item.split("|"))
+                if key in TIME_FIELDS and isinstance(item, str) and item else format_times(item, time_format)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [format_times(item, time_format) for item in value]
+    return value
 
 
 def env_view(env: dict) -> dict:
@@ -113,9 +130,14 @@ def _api_base(instance: Instance, api: dict) -> dict:
     return view
 
 
-def _publication_fields(instance: Instance, api: dict) -> dict:
-    """run_env_id, run_env_name, publish_id and publish_time, each |-joined over live publications."""
+def _publication_fields(instance: Instance, api: dict, newest_first: bool = False) -> dict:
+    """run_env_id, run_env_name, publish_id and publish_time, each |-joined over live publications.
+
+    Oldest publication first unless `newest_first` (the joined_order setting); the four stay aligned.
+    """
     publications = instance.current_publications(api["id"])
+    if newest_first:
+        publications.reverse()
     return {
         "run_env_id": "|".join(env["id"] for env, _pub in publications),
         "run_env_name": "|".join(env["name"] for env, _pub in publications),
@@ -124,7 +146,8 @@ def _publication_fields(instance: Instance, api: dict) -> dict:
     }
 
 
-def api_list_view(instance: Instance, api: dict, include_group: bool = False, include_backend: bool = False) -> dict:
+def api_list_view(instance: Instance, api: dict, include_group: bool = False, include_backend: bool = False,
+                  newest_first: bool = False) -> dict:
     view = _api_base(instance, api)
     view.update({
         "status": api["status"],
@@ -135,7 +158,7 @@ def api_list_view(instance: Instance, api: dict, include_group: bool = False, in
         "roma_app_name": api["roma_app_name"],
         "ld_api_id": api["ld_api_id"],
     })
-    view.update(_publication_fields(instance, api))
+    view.update(_publication_fields(instance, api, newest_first))
     if include_group:
         view["api_group_info"] = group_common_view(instance.groups[api["group_id"]])
     if include_backend:
@@ -161,8 +184,8 @@ def _backend_details(api: dict) -> dict:
     }
 
 
-def api_detail_view(instance: Instance, api: dict) -> dict:
-    view = api_list_view(instance, api, include_group=True)
+def api_detail_view(instance: Instance, api: dict, newest_first: bool = False) -> dict:
+    view = api_list_view(instance, api, include_group=True, newest_first=newest_first)
     view.update(_backend_details(api))
     return view
 

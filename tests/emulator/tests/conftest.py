@@ -27,7 +27,7 @@ class Cloud:
         self.secret_key = secret_key
 
     def request(self, method: str, path: str, query: dict | None = None, body=None, headers: dict | None = None,
-                absolute: bool = False) -> requests.Response:
+                absolute: bool = False, timeout: float = 10) -> requests.Response:
         pairs = sorted((key, str(value)) for key, value in (query or {}).items())
         query_string = "&".join(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in pairs)
         url = self.url + (path if absolute else self.base + path) + (f"?{query_string}" if query_string else "")
@@ -36,7 +36,7 @@ class Cloud:
         if body is not None:
             extra.setdefault("Content-Type", "application/json;charset=utf-8")
         signed = testing.sign_headers(method, url, self.access_key, self.secret_key, data, extra)
-        return requests.request(method, url, data=data or None, headers=signed, timeout=10)
+        return requests.request(method, url, data=data or None, headers=signed, timeout=timeout)
 
     def get(self, path: str, **query) -> requests.Response:
         return self.request("GET", path, query)
