@@ -12,7 +12,10 @@ FAULTS = [
     {"class": "reads", "kind": "503", "rate": 0.15, "retry_after": 0},
     {"class": "reads", "kind": "drop", "rate": 0.1},
     {"class": "reads", "kind": "429", "rate": 0.1, "retry_after": 0},
-    {"class": "writes", "kind": "lost_response", "rate": 0.25},
+    # 30% of writes applied late (up to 3 s after the client saw a dropped connection or a 504).
+    {"class": "writes", "kind": "late_apply", "rate": 0.15, "answer": "drop", "delay_seconds": 3},
+    {"class": "writes", "kind": "late_apply", "rate": 0.18, "answer": "504", "delay_seconds": 1.5},
+    {"class": "writes", "kind": "lost_response", "rate": 0.2},
     {"class": "writes", "kind": "429", "rate": 0.15, "retry_after": 0},
     {"class": "writes", "kind": "500", "rate": 0.1},
     {"class": "all", "kind": "latency", "rate": 0.2, "latency_ms": 20},
@@ -37,8 +40,11 @@ def test_release_converges_under_faults(tmp_path, service, seed):
             assert instance.publication(api["id"], test_env["id"]) is not None, api["name"]
             assert len(instance.version_history[(api["id"], test_env["id"])]) == 1, api["name"]
     faults = [entry["fault"] for entry in log["requests"] if entry.get("fault")]
-    # The run really was disturbed, including writes whose answer was lost after they were applied.
-    assert "lost_response" in faults and len(faults) >= 5
+    # The run really was disturbed, including writes whose answer was lost after they were applied and
+    # writes the gateway applied only after the client had given up on them.
+    assert "lost_response" in faults and "late_apply" in faults and len(faults) >= 5
+    late = [entry for entry in log["requests"] if entry.get("fault") == "late_apply"]
+    assert all(entry.get("applied_at") for entry in late)
 
 
 @pytest.mark.parametrize("auth", ["aksk", "password"])
