@@ -184,5 +184,3 @@ def applied(result, before, after, env_id):
         return False
     # A gateway may keep one record per API and environment, so a new publish_time counts too.
     return then is None or any(now.get(key) != then.get(key) for key in ("publish_id", "publish_time"))
-
-

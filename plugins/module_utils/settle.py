@@ -100,8 +100,8 @@ def settle_write(client, items, send, reread, is_applied, settle_timeout=DEFAULT
                 outcome.failed.extend((item, error) for item in remaining)
                 return outcome
             try:
-                remaining = _settle(remaining, reread, is_applied, outcome, Waiter(settle_timeout, clock=clock,
-                                                                                     sleep=sleep))
+                waiter = Waiter(settle_timeout, clock=clock, sleep=sleep)
+                remaining = _settle(remaining, reread, is_applied, outcome, waiter)
             except ApigError as read_error:
                 outcome.errors.append(read_error)
                 unknown = UnknownOutcome(error, "re-reading the state failed", read_error)

@@ -13,7 +13,7 @@ import tempfile
 try:
     from requests.exceptions import RequestException
 except ImportError:  # the module wrapper reports the missing library
-    RequestException = OSError
+    RequestException = None
 
 from ansible_collections.hwc.apig.plugins.module_utils.client import ApigError
 
@@ -77,15 +77,15 @@ def download(client, method, suffix, tmpdir, query=None, body=None, prefix="hwc-
         response = client.stream(method, suffix, query=query, body=body, budget=budget)
         try:
             found = _write_chunks(tmpdir, response.iter_content(CHUNK_SIZE), prefix)
-        except RequestException as exc:
+        except OSError as exc:  # requests' errors are OSErrors too: tell a broken download from a full disk
+            if RequestException is None or not isinstance(exc, RequestException):
+                raise ApigError("writing the export to a temporary file in %s failed: %s" % (tmpdir, exc))
             if budget.take():
                 client.retry.wait(budget.used - 1)
                 continue
             raise ApigError("%s %s failed: the connection broke while downloading (%s)" % (
                 method, suffix, type(exc).__name__), method=method, path=suffix,
                 request_id=response.headers.get("X-Request-Id"))
-        except OSError as exc:
-            raise ApigError("writing the export to a temporary file in %s failed: %s" % (tmpdir, exc))
         finally:
             response.close()
         return Download(found[0], found[1], found[2], dict(response.headers))
