@@ -76,3 +76,24 @@ def run_target(tmp_path, emulator, target, service, auth="aksk", **extra):
                  "apig_instance_id": INSTANCES[service]}
     variables.update(extra)
     return run_playbook(tmp_path, os.path.join(HERE, "playbooks", "target.yml"), variables, auth=auth)
+
+
+def start_emulator(tmp_path, data, *args):
+    """The emulator on a seed file of a test's own (the `emulator` fixture serves data.yml); stop() it."""
+    return EmulatorProcess(data, tmp_path / "emulator.port", subprocess.DEVNULL, "--task-seconds", "0.3", *args)
+
+
+def run_ansible_playbook(tmp_path, arguments, auth="aksk", env_extra=None, check=True):
+    """ansible-playbook with exactly these arguments, in tmp_path.
+
+    Unlike run_playbook it adds no inventory, connection or interpreter, so a collection playbook runs
+    the way a user (or AWX) starts it.
+    """
+    env = base_env(tmp_path, auth)
+    env.update(env_extra or {})
+    result = subprocess.run([os.path.join(BIN, "ansible-playbook")] + list(arguments), env=env, cwd=str(tmp_path),
+                            capture_output=True, text=True, timeout=900, check=False)
+    if check and result.returncode != 0:
+        pytest.fail("ansible-playbook failed (rc %d):\n%s\n%s" % (result.returncode, result.stdout[-20000:],
+                                                                  result.stderr[-5000:]))
+    return result
