@@ -55,9 +55,13 @@ def run_release(number, env):
     with open(log_path, "w") as log:
         result = subprocess.run(command, env=env, cwd=OUTPUT, stdout=log, stderr=subprocess.STDOUT, check=False)
     with open(log_path) as log:
-        recap = log.read().split("PLAY RECAP", 1)[-1].strip().splitlines()[1:]
-    for line in recap:
-        print("  " + " ".join(line.split()))
+        output = log.read()
+    if "PLAY RECAP" in output:
+        lines = output.split("PLAY RECAP", 1)[1].strip().splitlines()[1:]
+    else:  # the play did not start: show why
+        lines = output.strip().splitlines()[-12:]
+    for line in lines:
+        print("  " + line.rstrip())
     print("  ansible-playbook exit code %d, output in %s" % (result.returncode, os.path.relpath(log_path, ROOT)))
     reports = {}
     for host in HOSTS:
