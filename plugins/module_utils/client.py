@@ -12,7 +12,9 @@ import email.utils
 import json
 import random
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, urlsplit
 
 try:
@@ -44,6 +46,8 @@ THROTTLED = 429
 THROTTLE_CODES = ("APIG.0308", "APIGW.0308")
 MAX_RETRY_AFTER = 120.0
 PAGE_LIMIT = 500
+# Independent calls (listing pages after the first, batch chunks) run on this many threads at most.
+MAX_CONCURRENCY = 4
 
 READ, WRITE, EXPORT = "read", "write", "export"
 
@@ -276,21 +280,24 @@ class PasswordAuth(TokenAuth):
         self.domain_name = domain_name
         self.on_token = on_token
         self.renewed = False
+        self.lock = threading.Lock()
 
     def secrets(self):
         return [s for s in (self.password, self.token) if s]
 
     def current_token(self, client):
-        if self.token is None:
-            self.token = self._fetch(client)
-        return self.token
+        with self.lock:
+            if self.token is None:
+                self.token = self._fetch(client)
+            return self.token
 
     def refresh(self, client):
-        if self.renewed:
-            return False
-        self.renewed = True
-        self.token = self._fetch(client)
-        return True
+        with self.lock:
+            if self.renewed:
+                return False
+            self.renewed = True
+            self.token = self._fetch(client)
+            return True
 
     def _fetch(self, client):
         body = {"auth": {
@@ -439,27 +446,70 @@ class ApigClient(object):
                          stream=True, budget=budget)
 
     def list_all(self, suffix, key, query=None, limit=PAGE_LIMIT):
-        """Walk offset/limit pages of ``suffix`` until ``total`` is reached; return every item."""
-        items, seen = [], set()
+        """Walk offset/limit pages of ``suffix`` until ``total`` is reached; return every item.
+
+        The first page gives ``total``; the pages after it are read concurrently (a small pool).
+        """
         base = [(k, v) for k, v in (query or {}).items() if v is not None]
-        offset = 0
-        while True:
-            page = self.call("GET", suffix, query=base + [("offset", offset), ("limit", limit)])
-            chunk = page.get(key) or []
-            added = 0
-            # Offset paging can repeat an item when the listing changes during the walk.
-            for item in chunk:
-                item_id = item.get("id") if isinstance(item, dict) else None
-                if item_id is None or item_id not in seen:
-                    seen.add(item_id)
-                    items.append(item)
-                    added += 1
+
+        def page_at(offset):
+            return self.call("GET", suffix, query=base + [("offset", offset), ("limit", limit)])
+
+        first = page_at(0)
+        chunk = first.get(key) or []
+        pages = [chunk]
+        total = first.get("total")
+        if total is None:
+            pages.extend(self._walk(page_at, key, len(chunk), None, chunk) if chunk else [])
+        elif chunk and len(chunk) < int(total):
+            # Offsets follow the page size the server chose, which may be below the limit asked for.
+            # Windows of concurrent reads; an empty page ends the listing, whatever total said.
+            offsets = list(range(len(chunk), int(total), len(chunk)))
+            for start in range(0, len(offsets), MAX_CONCURRENCY):
+                window = [page.get(key) or [] for page in self.map_concurrently(
+                    page_at, offsets[start:start + MAX_CONCURRENCY])]
+                ended = [] in window
+                pages.extend(window[:window.index([])] if ended else window)
+                if ended:
+                    return _deduplicated(pages)
+            offset = sum(len(page) for page in pages)
+            if pages[-1] and offset < int(total):
+                # A server that shortened its pages midway: walk the rest one page at a time.
+                pages.extend(self._walk(page_at, key, offset, int(total)))
+        return _deduplicated(pages)
+
+    @staticmethod
+    def _walk(page_at, key, offset, total, last=None):
+        """Pages one after another until total, an empty page, or a page that repeats the last one
+        (a server that ignores offset)."""
+        while total is None or offset < total:
+            chunk = page_at(offset).get(key) or []
+            if not chunk or chunk == last:
+                return
+            yield chunk
+            last = chunk
             offset += len(chunk)
-            total = page.get("total")
-            # Without a total, only an empty page (or one with nothing new, from a server that ignores
-            # offset) ends the walk: a server may cap pages below the limit asked for.
-            if not chunk or not added or (total is not None and offset >= int(total)):
-                return items
+
+    @staticmethod
+    def map_concurrently(function, values):
+        """``[function(value) ...]`` in order, on at most MAX_CONCURRENCY threads; the first error is raised."""
+        values = list(values)
+        if len(values) <= 1:
+            return [function(value) for value in values]
+        with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENCY, len(values))) as pool:
+            return list(pool.map(function, values))
+
+
+def _deduplicated(pages):
+    """Offset paging can repeat an item when the listing changes during the walk."""
+    items, seen = [], set()
+    for chunk in pages:
+        for item in chunk:
+            item_id = item.get("id") if isinstance(item, dict) else None
+            if item_id is None or item_id not in seen:
+                seen.add(item_id)
+                items.append(item)
+    return items
 
 
 def _describe(exc):

@@ -328,18 +328,22 @@ class Publisher(object):
         pending = [(api, result) for api, result in decisions if result != pub.UNCHANGED]
         if not self.module.check_mode:
             size = self.params["batch_size"]
-            for start in range(0, len(pending), size):
-                self.write_chunk(pending[start:start + size])
+            chunks = [pending[start:start + size] for start in range(0, len(pending), size)]
+            # Chunks are independent: a small pool sends them side by side; results are recorded here.
+            for outcome in self.client.map_concurrently(self.write_chunk, chunks):
+                self.record(outcome)
         return self.report(decisions)
 
     # -- writes --------------------------------------------------------------------------------
     def write_chunk(self, items):
         """One batch call; an ambiguous failure is settled by reading state before anything is resent."""
         env_id = self.env["id"]
-        outcome = settle_write(
+        return settle_write(
             self.client, items, self.send, self.reread,
             lambda item, now: pub.applied(item[1], item[0], now, env_id),
             settle_timeout=self.params["settle_timeout"])
+
+    def record(self, outcome):
         for error in outcome.errors:
             self.items.note_error(error)
         for (api, result), now in outcome.applied:
