@@ -87,7 +87,12 @@ class ApigModule(AnsibleModule):
         spec.update(argument_spec)
         super(ApigModule, self).__init__(argument_spec=spec, **kwargs)
         if not apig_client.HAS_REQUESTS:
-            self.fail_json(msg=missing_required_lib("requests"), exception=str(apig_client.REQUESTS_IMPORT_ERROR))
+            # The message names the interpreter that lacked requests (often a discovered system Python).
+            self.fail_json(msg=missing_required_lib("requests", reason=(
+                "by the hwc.apig modules to call the gateway. For localhost, set ansible_python_interpreter: "
+                "\"{{ ansible_playbook_python }}\" to run the modules in the Python that runs Ansible (where "
+                "requirements.txt is installed), or install requests into the Python named here")),
+                exception=str(apig_client.REQUESTS_IMPORT_ERROR))
         self.service = self.params["service"] or default_service
         if self.service not in services:
             self.fail_json(msg="%s works on %s only; got service: %s (set service: %s on this task)" % (
