@@ -51,8 +51,8 @@ def read_api(request, apig, roma, emulator):
                                publications={"RELEASE": PUBLISHED})
 
     def read():
-        detail = client.show_details_of_api_v2(models.ShowDetailsOfApiV2Request(instance_id=instance_id,
-                                                                                 api_id=api_id))
+        detail = client.show_details_of_api_v2(
+            models.ShowDetailsOfApiV2Request(instance_id=instance_id, api_id=api_id))
         [listed] = client.list_apis_v2(models.ListApisV2Request(instance_id=instance_id, id=api_id)).apis
         [version] = client.list_api_versions_v2(models.ListApiVersionsV2Request(
             instance_id=instance_id, api_id=api_id)).api_versions
@@ -110,4 +110,3 @@ def test_other_answers_with_times_still_parse(apig, roma, emulator, time_format)
     assert isinstance(published.success[0].publish_time, expected)
     assert all(isinstance(env.create_time, expected) for env in envs.envs)
     assert all(isinstance(api.modified_time, expected) for api in backends.apis)
-

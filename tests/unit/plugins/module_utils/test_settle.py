@@ -108,13 +108,19 @@ def test_not_applied_and_no_budget_is_unknown_not_resent():
     assert item == "a" and isinstance(error, settle.UnknownOutcome) and "no retries left" in str(error)
 
 
+def raising(error):
+    def send(items, budget):
+        raise error
+    return send
+
+
 def test_a_failed_reread_keeps_both_errors():
     def reread(items):
         raise client.ApigError("GET /apis failed: HTTP 403", status=403, request_id="req-r")
 
-    outcome = settle.settle_write(make_client(), ["a"], lambda items, budget: (_ for _ in ()).throw(ambiguous()),
-                                  reread, lambda item, now: True, settle_timeout=5,
-                                  clock=FakeClock().monotonic, sleep=lambda seconds: None)
+    clock = FakeClock()
+    outcome = settle.settle_write(make_client(), ["a"], raising(ambiguous()), reread, lambda item, now: True,
+                                  settle_timeout=5, clock=clock.monotonic, sleep=clock.sleep)
     [(_item, error)] = outcome.failed
     assert error.request_id == "req-w" and error.read_error.request_id == "req-r"
     assert "req-r" not in error.request_id and "HTTP 403" in str(error)
@@ -124,8 +130,7 @@ def test_a_failed_reread_keeps_both_errors():
 def test_a_clear_failure_is_not_settled():
     rereads = []
     refused = client.ApigError("POST /x failed: HTTP 400", status=400, error_code="APIG.2011")
-    outcome = settle.settle_write(make_client(), ["a"], lambda items, budget: (_ for _ in ()).throw(refused),
-                                  lambda items: rereads.append(items), lambda item, now: True)
+    outcome = settle.settle_write(make_client(), ["a"], raising(refused), rereads.append, lambda item, now: True)
     assert outcome.failed == [("a", refused)] and rereads == []
 
 

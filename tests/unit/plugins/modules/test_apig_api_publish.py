@@ -323,6 +323,7 @@ def test_failed_reread_keeps_the_write_error_and_the_read_error(capsys):
     apis = [api(0), api(1)]
     with responses.RequestsMock() as rsps:
         add_reads(rsps, listing(apis))
+
         def answer(request):
             # Chunks go out side by side: answer by content, not by arrival order.
             if json.loads(request.body)["apis"] == ["api-0"]:
