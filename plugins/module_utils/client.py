@@ -425,7 +425,7 @@ class ApigClient(object):
         if not response.content and not require_body:
             return {}
         try:
-            data = response.json()
+            data = json.loads(response.content)  # bytes straight in: no decoded text copy of a big answer
         except ValueError:
             data = None
         if not isinstance(data, dict):
