@@ -18,6 +18,15 @@ TARBALL := $(BUILD_DIR)/hwc-apig-$(VERSION).tar.gz
 COLLECTIONS ?= $(CURDIR)/.collections
 INSTALLED := $(COLLECTIONS)/ansible_collections/hwc/apig
 SANITY_ROOT ?= $(CURDIR)/.sanity
+# The docs site (antsibull-docs + Sphinx) of the installed copy; an ignored folder.
+DOCS_DIR ?= $(CURDIR)/docs/_build
+# ansible-builder's build context for the execution environment (building the image needs a container engine).
+EE_CONTEXT ?= $(CURDIR)/.cache/ee-context
+# The oldest supported ansible-core in a virtualenv of its own, rebuilt only when its requirements change.
+OLDEST_REQUIREMENTS := tests/compat/requirements-core-oldest.txt requirements.txt
+OLDEST_VENV := .cache/venv-core-oldest
+OLDEST_KEY := $(shell cat $(OLDEST_REQUIREMENTS) | sha256sum | cut -c1-12)
+OLDEST_STAMP := $(OLDEST_VENV)/.installed-$(OLDEST_KEY)
 PYTEST_WORKERS ?= 2
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
@@ -29,10 +38,12 @@ export PYTHONDONTWRITEBYTECODE := 1
 export PATH := $(BIN):$(PATH)
 
 .PHONY: help venv build demo test bench sanity lint changelog-lint pytest units integration clean
+.PHONY: docs docs-lint venv-oldest ee-context
 
 help:
 	@echo "make demo  - run the release playbook against the local emulator"
 	@echo "make test  - the whole test suite (sanity, lint, changelog, unit, emulator, SDK conformance, integration)"
+	@echo "make docs  - the docs site (every module, the role, the playbooks) into $(DOCS_DIR)/build/html"
 
 $(VENV_STAMP): $(REQUIREMENTS)
 	rm -f $(VENV)/.installed-*
@@ -42,6 +53,15 @@ $(VENV_STAMP): $(REQUIREMENTS)
 	touch $@
 
 venv: $(VENV_STAMP)
+
+$(OLDEST_STAMP): $(OLDEST_REQUIREMENTS)
+	rm -f $(OLDEST_VENV)/.installed-*
+	test -x $(OLDEST_VENV)/bin/python || $(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST_VENV)/bin/python -m pip install --quiet -r tests/compat/requirements-core-oldest.txt
+	touch $@
+
+venv-oldest: $(OLDEST_STAMP)
 
 # Build the collection and install the tarball; every test runs against this installed copy.
 build: venv
@@ -53,7 +73,7 @@ build: venv
 demo: build
 	$(BIN)/python tests/demo/run_demo.py
 
-test: build sanity lint changelog-lint pytest
+test: build sanity lint changelog-lint docs-lint pytest
 	@echo "all test tiers passed"
 
 sanity: venv
@@ -68,9 +88,29 @@ lint: build
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
 
+# Plugin and role docs render (schema, markup, references, rstcheck) and the extra docs pages are valid.
+# It lints the files git would clone (a copy), so it runs on the tree, not on the installed copy.
+docs-lint: build
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs .
+
+# The site is built offline: no inventories fetched from other sites, references into them not warnings.
+docs: build
+	rm -rf $(DOCS_DIR)
+	mkdir -p $(DOCS_DIR)
+	$(BIN)/antsibull-docs sphinx-init --use-current --fail-on-error --dest-dir $(DOCS_DIR) --project hwc.apig \
+	  --copyright "hwc.apig contributors" --title "hwc.apig collection" --html-short-title hwc.apig hwc.apig >/dev/null
+	printf '%s\n' "intersphinx_mapping = {}" "suppress_warnings = ['ref.ref']" >> $(DOCS_DIR)/conf.py
+	$(DOCS_DIR)/build.sh > $(DOCS_DIR)/build.log 2>&1 || { tail -40 $(DOCS_DIR)/build.log; exit 1; }
+	@echo "docs site: $(DOCS_DIR)/build/html/index.html"
+
+ee-context: venv
+	rm -rf $(EE_CONTEXT)
+	$(BIN)/ansible-builder create --file execution-environment.yml --context $(EE_CONTEXT) >/dev/null
+	@echo "execution environment build context: $(EE_CONTEXT) (build it with podman or docker)"
+
 # Unit, emulator, SDK conformance and integration tiers in one xdist run.
-pytest: build
-	HOME=$(CURDIR)/.cache/home $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider tests/unit tests/emulator/tests tests/conformance tests/integration
+pytest: build venv-oldest
+	HOME=$(CURDIR)/.cache/home HWC_APIG_OLDEST_CORE_BIN=$(CURDIR)/$(OLDEST_VENV)/bin $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider tests/unit tests/emulator/tests tests/conformance tests/integration
 
 units: build
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider tests/unit
