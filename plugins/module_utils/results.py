@@ -44,19 +44,23 @@ class ItemResults(object):
         self.changes = tuple(changes)
         self._entries = {}
         self._order = []
+        self._known = set()  # the IDs in _order: a membership test per item, not a scan of the list
         self.call_errors = []
 
     def expect(self, item_ids):
         """Fix the order of the entries to the order of the items, before any outcome is known."""
         for item_id in item_ids:
-            if item_id not in self._order:
-                self._order.append(item_id)
+            self._remember(item_id)
+
+    def _remember(self, item_id):
+        if item_id not in self._known:
+            self._known.add(item_id)
+            self._order.append(item_id)
 
     def set(self, item_id, entry):
         if entry.get("result") not in self.results:
             raise ValueError("result %r is not one of %s" % (entry.get("result"), ", ".join(self.results)))
-        if item_id not in self._order:
-            self._order.append(item_id)
+        self._remember(item_id)
         self._entries[item_id] = entry
 
     def get(self, item_id):
