@@ -67,7 +67,9 @@ class Summary(object):
         return len(self.operations)
 
     def same_as(self, other):
-        return other is not None and self.syntax == other.syntax and self.digest == other.digest
+        """False when either side was summarised without digests (``digests=False``)."""
+        return (other is not None and self.digest is not None and self.syntax == other.syntax
+                and self.digest == other.digest)
 
 
 def _sniff(handle):
@@ -143,10 +145,31 @@ def _method(key):
     return key.upper() if key.lower() in HTTP_METHODS else None
 
 
-def summarize(document, syntax, ignore_version=True):
-    """The Summary of a parsed document; ``ignore_version`` leaves ``info.version`` out."""
+def _operations(paths):
+    """(METHOD, path) -> (operationId or None, None): what api_count needs, without any hashing."""
+    operations = {}
+    for path, item in (paths.items() if isinstance(paths, dict) else ()):
+        if not isinstance(item, dict):
+            continue
+        for key, operation in item.items():
+            method = _method(key)
+            if method is not None:
+                name = operation.get("operationId") if isinstance(operation, dict) else None
+                operations[(method, str(path))] = (str(name) if name is not None else None, None)
+    return operations
+
+
+def summarize(document, syntax, ignore_version=True, digests=True):
+    """The Summary of a parsed document; ``ignore_version`` leaves ``info.version`` out.
+
+    ``digests=False`` skips hashing (the per-operation digests cost far more than parsing a large
+    export) when there is nothing to compare with: the Summary then gives api_count and the
+    operations, and ``same_as`` is False.
+    """
     if not isinstance(document, dict):
         raise DocumentError("not an API definition document (its top level is not a mapping)")
+    if not digests:
+        return Summary(syntax, None, _operations(document.get("paths")))
     rest = dict((str(key), value) for key, value in document.items() if key != "paths")
     info = rest.get("info")
     if ignore_version and isinstance(info, dict):
@@ -175,10 +198,10 @@ def summarize(document, syntax, ignore_version=True):
     return Summary(syntax, digest({"rest": rest, "paths": path_digests}), operations)
 
 
-def load_summary(path, fmt, ignore_version=True):
+def load_summary(path, fmt, ignore_version=True, digests=True):
     """Parse a file and summarise it; the parsed tree is dropped before this returns."""
     syntax, document = parse(path, fmt)
-    return summarize(document, syntax, ignore_version)
+    return summarize(document, syntax, ignore_version, digests)
 
 
 def _entry(key, name):

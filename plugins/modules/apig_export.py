@@ -472,10 +472,11 @@ class Exporter(object):
         return transfer.save_bytes(self.module.tmpdir, data, prefix=TEMP_PREFIX)
 
     # -- compare and store ---------------------------------------------------------------------
-    def summary(self, path, what):
+    def summary(self, path, what, digests=True):
         """(Summary or None, YamlMissing or None) of a file; a file that does not parse gives None."""
         try:
-            return documents.load_summary(path, self.format, ignore_version=self.params["version"] is None), None
+            return documents.load_summary(path, self.format, ignore_version=self.params["version"] is None,
+                                          digests=digests), None
         except documents.YamlMissing as exc:
             return None, exc
         except documents.DocumentError as exc:
@@ -491,9 +492,11 @@ class Exporter(object):
         module, params, dest = self.module, self.params, self.params["dest"]
         if not download.size:
             raise ApigError("the export answer was empty; %s was left as it was" % dest)
-        new, new_missing = self.summary(download.path, "the exported document")
         existed = os.path.exists(dest)
         old_sha1 = module.sha1(dest) if existed else None
+        # Digests only when there is a previous file with other bytes to compare with; else api_count is all.
+        new, new_missing = self.summary(download.path, "the exported document",
+                                        digests=existed and old_sha1 != download.sha1)
         api_changes = None
         if not existed:
             changed = True

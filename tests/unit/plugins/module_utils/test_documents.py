@@ -190,3 +190,18 @@ def test_file_diff_within_and_above_the_limit(tmp_path):
     assert diff["dst_larger"] == documents.MAX_DIFF_SIZE and "before" not in diff and "after" not in diff
     diff = documents.file_diff(old, big, "dest", "export")
     assert diff["src_larger"] == documents.MAX_DIFF_SIZE and "before" not in diff
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_a_summary_without_digests_counts_the_same_operations_and_compares_with_nothing(tmp_path, fmt, monkeypatch):
+    doc = swagger(**{"/orders": {"get": {"operationId": "list-orders"}, "x-apigateway-any-method": {}},
+                     "/ping": {"head": {}}, "/odd": "not a path item"})
+    path = write(tmp_path, "doc." + fmt, json.dumps(doc) if fmt == "json" else yaml.safe_dump(doc))
+    full = documents.load_summary(path, fmt)
+    monkeypatch.setattr(documents, "digest", lambda value: pytest.fail("no hashing without digests"))
+    light = documents.load_summary(path, fmt, digests=False)
+    assert light.api_count == full.api_count == 3
+    assert sorted(light.operations) == sorted(full.operations)
+    assert all(light.operations[key][0] == full.operations[key][0] for key in full.operations)
+    assert light.digest is None and not light.same_as(light) and not full.same_as(light)
+    assert not light.same_as(full)

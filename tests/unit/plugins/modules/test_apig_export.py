@@ -12,7 +12,7 @@ import yaml
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.hwc.apig.plugins.module_utils import client as apig_client
-from ansible_collections.hwc.apig.plugins.module_utils import settle, transfer
+from ansible_collections.hwc.apig.plugins.module_utils import documents, settle, transfer
 from ansible_collections.hwc.apig.plugins.modules import apig_export
 
 ENDPOINT = "https://apig.example.test"
@@ -138,6 +138,24 @@ def test_first_export_writes_the_file(tmp_path, capsys, remote_tmp):
     assert result["api_count"] == 3 and result["api_changes"] is None and result["format"] == "json"
     assert "task_id" not in result and "content" not in result and "backup_file" not in result
     assert leftovers(remote_tmp) == []
+
+
+@pytest.mark.parametrize("previous", ["none", "same bytes"])
+def test_no_hashing_without_a_different_file_to_compare_with(tmp_path, capsys, remote_tmp, monkeypatch, previous):
+    """A first export, and one whose bytes equal the file's, only count operations: hashing every
+    operation of a large export costs more than parsing it."""
+    data = as_bytes(document())
+    dest = tmp_path / "orders.json"
+    if previous == "same bytes":
+        old_file(tmp_path, data)
+    monkeypatch.setattr(documents, "digest", lambda value: pytest.fail("hashed with nothing to compare"))
+    with responses.RequestsMock() as rsps:
+        add_reads(rsps)
+        add_export(rsps, data)
+        result = run_module({"dest": str(dest)}, capsys, remote_tmp)
+    assert result["changed"] == (previous == "none") and result["api_count"] == 3
+    assert result["api_changes"] == (None if previous == "none" else documents.no_changes())
+    assert dest.read_bytes() == data
 
 
 def test_request_options_reach_the_body(tmp_path, capsys, remote_tmp):
