@@ -103,10 +103,15 @@ docs: build
 	$(DOCS_DIR)/build.sh > $(DOCS_DIR)/build.log 2>&1 || { tail -40 $(DOCS_DIR)/build.log; exit 1; }
 	@echo "docs site: $(DOCS_DIR)/build/html/index.html"
 
-ee-context: venv
+# The definition with the tarball this build made beside it, wherever BUILD_DIR is.
+ee-context: build
 	rm -rf $(EE_CONTEXT)
-	$(BIN)/ansible-builder create --file execution-environment.yml --context $(EE_CONTEXT) >/dev/null
-	@echo "execution environment build context: $(EE_CONTEXT) (build it with podman or docker)"
+	mkdir -p $(EE_CONTEXT)/definition/build
+	cp execution-environment.yml $(EE_CONTEXT)/definition/
+	cp $(TARBALL) $(EE_CONTEXT)/definition/build/
+	$(BIN)/ansible-builder create --file $(EE_CONTEXT)/definition/execution-environment.yml \
+	  --context $(EE_CONTEXT)/context >/dev/null
+	@echo "execution environment build context: $(EE_CONTEXT)/context (build it with podman or docker)"
 
 # Unit, emulator, SDK conformance and integration tiers in one xdist run.
 pytest: build venv-oldest
