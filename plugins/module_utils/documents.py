@@ -17,6 +17,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 
 try:
     import yaml
@@ -145,18 +146,44 @@ def _method(key):
     return key.upper() if key.lower() in HTTP_METHODS else None
 
 
-def _operations(paths):
-    """(METHOD, path) -> (operationId or None, None): what api_count needs, without any hashing."""
-    operations = {}
-    for path, item in (paths.items() if isinstance(paths, dict) else ()):
-        if not isinstance(item, dict):
+def _path_item(path, item, digests=True):
+    """(what the document digest keeps of the path item, its operations) for one path item.
+
+    The operations map (METHOD, path) to (operationId or None, digest); without ``digests`` no
+    hashing is done and every digest is None.
+    """
+    if not isinstance(item, dict):
+        return (digest(item) if digests else None), {}
+    # Path-level fields (shared parameters, servers...) belong to every operation of the path.
+    shared = digest(dict((key, value) for key, value in item.items() if _method(key) is None)) if digests else None
+    kept, operations = {"": shared}, {}
+    for key, operation in item.items():
+        method = _method(key)
+        if method is None:
             continue
-        for key, operation in item.items():
-            method = _method(key)
-            if method is not None:
-                name = operation.get("operationId") if isinstance(operation, dict) else None
-                operations[(method, str(path))] = (str(name) if name is not None else None, None)
-    return operations
+        name = operation.get("operationId") if isinstance(operation, dict) else None
+        op_digest = digest([shared, operation]) if digests else None
+        operations[(method, path)] = (str(name) if name is not None else None, op_digest)
+        kept[method] = op_digest
+    return kept, operations
+
+
+def _summary(syntax, rest, paths, per_path, ignore_version, digests):
+    """The Summary from the top-level fields but paths (``rest``), the ``paths`` value (only its type and,
+    when it is not a mapping, itself) and (path, _path_item of it) for each member of the paths mapping."""
+    operations = {}
+    path_digests = {}
+    for path, (kept, found) in per_path:
+        path_digests[path] = kept
+        operations.update(found)
+    if not digests:
+        return Summary(syntax, None, operations)
+    info = rest.get("info")
+    if ignore_version and isinstance(info, dict):
+        rest["info"] = dict((key, value) for key, value in info.items() if key != "version")
+    if paths is not None and not isinstance(paths, dict):
+        path_digests = digest(paths)
+    return Summary(syntax, digest({"rest": rest, "paths": path_digests}), operations)
 
 
 def summarize(document, syntax, ignore_version=True, digests=True):
@@ -168,38 +195,99 @@ def summarize(document, syntax, ignore_version=True, digests=True):
     """
     if not isinstance(document, dict):
         raise DocumentError("not an API definition document (its top level is not a mapping)")
-    if not digests:
-        return Summary(syntax, None, _operations(document.get("paths")))
     rest = dict((str(key), value) for key, value in document.items() if key != "paths")
-    info = rest.get("info")
-    if ignore_version and isinstance(info, dict):
-        rest["info"] = dict((key, value) for key, value in info.items() if key != "version")
     paths = document.get("paths")
-    operations = {}
-    path_digests = {}
-    for path, item in (paths.items() if isinstance(paths, dict) else ()):
-        path = str(path)
-        if not isinstance(item, dict):
-            path_digests[path] = digest(item)
-            continue
-        # Path-level fields (shared parameters, servers...) belong to every operation of the path.
-        shared = digest(dict((key, value) for key, value in item.items() if _method(key) is None))
-        path_digests[path] = {"": shared}
-        for key, operation in item.items():
-            method = _method(key)
-            if method is None:
-                continue
-            name = operation.get("operationId") if isinstance(operation, dict) else None
-            op_digest = digest([shared, operation])
-            operations[(method, path)] = (str(name) if name is not None else None, op_digest)
-            path_digests[path][method] = op_digest
-    if paths is not None and not isinstance(paths, dict):
-        path_digests = digest(paths)
-    return Summary(syntax, digest({"rest": rest, "paths": path_digests}), operations)
+    per_path = ((str(path), _path_item(str(path), item, digests)) for path, item in paths.items()) if isinstance(
+        paths, dict) else ()
+    return _summary(syntax, rest, paths, per_path, ignore_version, digests)
+
+
+class _NotStreamed(Exception):
+    """The file is not one JSON object that the member-by-member reading handles: parse it whole."""
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+def _skip(text, index):
+    return _WHITESPACE.match(text, index).end()
+
+
+def _members(text, index, on_member):
+    """Walk the JSON object at ``text[index]`` member by member: ``on_member(key, index of the value)``
+    reads the value and returns the index after it. Returns the index after the object."""
+    if text[index:index + 1] != "{":
+        raise _NotStreamed()
+    index = _skip(text, index + 1)
+    if text[index:index + 1] == "}":
+        return index + 1
+    while True:
+        if text[index:index + 1] != '"':
+            raise _NotStreamed()
+        key, index = _DECODER.raw_decode(text, index)
+        index = _skip(text, index)
+        if text[index:index + 1] != ":":
+            raise _NotStreamed()
+        index = _skip(text, on_member(key, _skip(text, index + 1)))
+        if text[index:index + 1] == "}":
+            return index + 1
+        if text[index:index + 1] != ",":
+            raise _NotStreamed()
+        index = _skip(text, index + 1)
+
+
+def _stream_json_summary(path, ignore_version, digests):
+    """The Summary of a JSON file read one path item at a time, or None when the file is not such a
+    document (parse() then decides, with its own errors).
+
+    json.loads builds the whole tree, several times the size of the file; here only the text and one
+    path item at a time are held. Duplicate keys resolve as json.loads resolves them: the last wins.
+    """
+    try:
+        with open(path, "rb") as handle:
+            if _sniff(handle) != JSON:
+                return None
+            data = handle.read()
+        text = data.decode(json.detect_encoding(data), "surrogatepass")
+        del data
+        if text[:1] == "\ufeff":
+            return None
+        rest, found = {}, {"paths": None, "items": {}}
+
+        def on_path(key, index):
+            item, end = _DECODER.raw_decode(text, index)
+            found["items"][key] = _path_item(key, item, digests)  # the item itself is dropped here
+            return end
+
+        def on_top(key, index):
+            if key == "paths" and text[index:index + 1] == "{":
+                found["paths"], found["items"] = {}, {}  # a later "paths" replaces an earlier one
+                return _members(text, index, on_path)
+            value, end = _DECODER.raw_decode(text, index)
+            if key == "paths":
+                found["paths"], found["items"] = value, {}
+            else:
+                rest[key] = value
+            return end
+
+        end = _members(text, _skip(text, 0), on_top)
+        if _skip(text, end) != len(text):
+            return None
+        del text  # before the whole-document digest: one large thing at a time
+    except (_NotStreamed, ValueError, OSError):  # UnicodeDecodeError is a ValueError
+        return None
+    return _summary(JSON, rest, found["paths"], found["items"].items(), ignore_version, digests)
 
 
 def load_summary(path, fmt, ignore_version=True, digests=True):
-    """Parse a file and summarise it; the parsed tree is dropped before this returns."""
+    """Parse a file and summarise it; the parsed tree is dropped before this returns.
+
+    A JSON document is read one path item at a time (see _stream_json_summary).
+    """
+    streamed = _stream_json_summary(path, ignore_version, digests)
+    if streamed is not None:
+        return streamed
     syntax, document = parse(path, fmt)
     return summarize(document, syntax, ignore_version, digests)
 

@@ -205,3 +205,53 @@ def test_a_summary_without_digests_counts_the_same_operations_and_compares_with_
     assert all(light.operations[key][0] == full.operations[key][0] for key in full.operations)
     assert light.digest is None and not light.same_as(light) and not full.same_as(light)
     assert not light.same_as(full)
+
+
+EQUIVALENT_DOCUMENTS = {
+    "plain": swagger(),
+    "path-level fields, ANY and odd items": swagger(**{
+        "/orders": {"parameters": [{"name": "x", "in": "query"}], "get": {"operationId": "list"},
+                    "x-apigateway-any-method": {"operationId": "any"}, "HEAD": {}},
+        "/odd": "not a path item", "/list": [1, 2.5, None, True], "/empty": {}}),
+    "paths not a mapping": {"swagger": "2.0", "info": {"version": "1"}, "paths": ["/a", "/b"]},
+    "paths null": {"swagger": "2.0", "paths": None},
+    "no paths": {"openapi": "3.0.1", "info": {"title": "t", "version": "v"}},
+    "unicode and numbers": swagger(**{"/订单": {"get": {"operationId": "查询", "x-n": [1e300, -0.0, 12345678901234567890]}}}),
+}
+
+
+@pytest.mark.parametrize("digests", [True, False])
+@pytest.mark.parametrize("name", sorted(EQUIVALENT_DOCUMENTS))
+def test_json_read_item_by_item_summarises_as_the_whole_tree(tmp_path, name, digests):
+    doc = EQUIVALENT_DOCUMENTS[name]
+    for indent, prefix in ((None, b""), (2, b" \n"), (1, b"\xef\xbb\xbf")):
+        path = write(tmp_path, "doc.json", prefix + json.dumps(doc, indent=indent, ensure_ascii=False).encode())
+        streamed = documents._stream_json_summary(path, True, digests)  # pylint: disable=protected-access
+        whole = documents.summarize(json.loads(open(path, "rb").read()), "json", True, digests)
+        assert streamed is not None
+        assert (streamed.syntax, streamed.digest, streamed.operations) == (whole.syntax, whole.digest, whole.operations)
+
+
+def test_duplicate_keys_resolve_as_json_loads_does(tmp_path):
+    text = ('{"swagger": "2.0", "paths": {"/a": {"get": {"operationId": "one"}}, "/b": {"put": {}}},'
+            ' "info": {"version": "1"}, "paths": {"/a": {"post": {"operationId": "two"}},'
+            ' "/a": {"delete": {"operationId": "three"}}}, "info": {"title": "last"}}')
+    path = write(tmp_path, "dup.json", text)
+    streamed = documents.load_summary(path, "json")
+    whole = documents.summarize(json.loads(text), "json")
+    assert streamed.operations == whole.operations == {("DELETE", "/a"): ("three", whole.operations[("DELETE", "/a")][1])}
+    assert streamed.digest == whole.digest
+
+
+@pytest.mark.parametrize("text", ['[{"paths": {}}]', '{"paths": {}} trailing', '{"paths": {"/a": }}', "{'a': 1}"])
+def test_json_that_does_not_read_item_by_item_goes_to_the_whole_parser(tmp_path, text):
+    path = write(tmp_path, "odd.json", text)
+    assert documents._stream_json_summary(path, True, True) is None  # pylint: disable=protected-access
+    with pytest.raises(documents.DocumentError):
+        documents.load_summary(path, "json")
+
+
+def test_yaml_is_not_read_item_by_item(tmp_path):
+    path = write(tmp_path, "doc.yaml", yaml.safe_dump(swagger()))
+    assert documents._stream_json_summary(path, True, True) is None  # pylint: disable=protected-access
+    assert documents.load_summary(path, "yaml").api_count == 3
