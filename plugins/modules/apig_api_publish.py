@@ -230,6 +230,8 @@ env:
   sample: {"id": "DEFAULT_ENVIRONMENT_RELEASE_ID", "name": "RELEASE"}
 """
 
+import collections
+
 from ansible_collections.hwc.apig.plugins.module_utils import publication as pub
 from ansible_collections.hwc.apig.plugins.module_utils import resolve
 from ansible_collections.hwc.apig.plugins.module_utils.client import WRITE, doing
@@ -372,10 +374,10 @@ class Publisher(object):
         succeeded = dict((item.get("api_id"), item) for item in answer.get("success") or [] if item.get("api_id"))
         failed = dict((item.get("api_id"), item) for item in answer.get("failure") or [] if item.get("api_id"))
         # An answer that names an API without its ID is matched by name only where the name is unique.
-        names = [api.get("name") for api, _result in items]
+        names = collections.Counter(api.get("name") for api, _result in items)
         for key, found in (("success", succeeded), ("failure", failed)):
             for item in answer.get(key) or []:
-                if not item.get("api_id") and names.count(item.get("api_name")) == 1:
+                if not item.get("api_id") and names[item.get("api_name")] == 1:
                     found.setdefault(("name", item.get("api_name")), item)
         for api, result in items:
             failure = failed.get(api["id"]) or failed.get(("name", api.get("name")))
@@ -401,12 +403,12 @@ class Publisher(object):
 
     def diff(self, decisions):
         before, after = {}, {}
-        names = [api["name"] for api, _decided in decisions]
+        names = collections.Counter(api["name"] for api, _decided in decisions)
         for api, _decided in decisions:
             item = self.items.get(api["id"])
             if item["result"] not in pub.CHANGES:
                 continue
-            key = api["name"] if names.count(api["name"]) == 1 else "%s (%s)" % (api["name"], api["id"])
+            key = api["name"] if names[api["name"]] == 1 else "%s (%s)" % (api["name"], api["id"])
             was = pub.publications(api).get(self.env["id"])
             before[key] = {"published": was is not None, "publish_time": was.get("publish_time") if was else None}
             after[key] = {"published": item["result"] != pub.TAKEN_OFFLINE, "publish_time": item["publish_time"]}
