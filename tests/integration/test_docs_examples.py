@@ -75,7 +75,7 @@ def test_the_getting_started_guide_runs_as_written(tmp_path):
     guide = read("docs/getting-started.md")
     exports = {}
     for line in only_block(guide, "bash", "export HWC_APIG_ENDPOINT").splitlines():
-        name, _, value = line.partition("export ")[2].partition("=")
+        name, value = line.partition("export ")[2].split("=", 1)
         exports[name] = value
     playbook = only_block(guide, "yaml", "# first-release.yml")
     (tmp_path / "first-release.yml").write_text(playbook)
