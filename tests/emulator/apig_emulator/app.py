@@ -24,7 +24,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import errors, handlers
-from .auth import authenticate
+from .auth import authenticate, expire_tokens
 from .control import ControlApi
 from .faults import FaultInjector
 from .handlers import Call, json_response
@@ -226,6 +226,9 @@ class EmulatorApp:
         entry["fault"] = decision.label()
         if decision.latency_ms:
             time.sleep(decision.latency_ms / 1000.0)
+        if decision.expire_tokens:
+            with self.state.lock:
+                expire_tokens(self.state)
         if decision.kind == "drop":
             self.log.add(entry)
             close_connection(request.environ)

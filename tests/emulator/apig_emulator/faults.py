@@ -4,7 +4,7 @@ A configuration is `{"seed": N, "rules": [rule, ...]}` (a bare list of rules is 
 
     class:         reads | writes | exports | auth | all      (which requests it applies to)
     op:            optional SDK operation name, e.g. BatchPublishOrOfflineApiV2
-    kind:          latency | 429 | 500 | 503 | drop | lost_response | late_apply
+    kind:          latency | 429 | 500 | 503 | drop | lost_response | late_apply | expire_tokens
     rate:          probability 0..1 for each matching request (default 1)
     latency_ms:    for `latency`
     retry_after:   seconds, sent as Retry-After with 429 (default 1) and, when given, 503
@@ -17,8 +17,10 @@ A configuration is `{"seed": N, "rules": [rule, ...]}` (a bare list of rules is 
 `drop` closes the connection before the request is handled; `lost_response` handles the request
 (the write is applied) and then closes the connection without answering. `late_apply` (writes only)
 fails the answer now and applies the write `delay_seconds` later, as a gateway still processing it
-would; reads do not show it until then. Latency rules add their delay and let evaluation continue; the
-first other rule that fires decides the outcome. Decisions depend only on the seed and the order of
+would; reads do not show it until then. `expire_tokens` expires every IAM token issued so far just
+before the request is authenticated (a token that runs out mid-run: a request carrying one gets 401).
+Latency and expire_tokens rules add their effect and let evaluation continue; the first other rule
+that fires decides the outcome. Decisions depend only on the seed and the order of
 requests, so a sequential run is reproducible.
 """
 
@@ -28,7 +30,7 @@ import random
 import threading
 from dataclasses import dataclass
 
-KINDS = ("latency", "429", "500", "503", "drop", "lost_response", "late_apply")
+KINDS = ("latency", "429", "500", "503", "drop", "lost_response", "late_apply", "expire_tokens")
 CLASSES = {"reads": "read", "writes": "write", "exports": "export", "auth": "auth", "all": None}
 LATE_ANSWERS = ("drop", "504", "502", "timeout")
 
@@ -90,6 +92,7 @@ class Rule:
 class Decision:
     latency_ms: float = 0.0
     rule: Rule | None = None
+    expire_tokens: bool = False
 
     @property
     def kind(self) -> str | None:
@@ -99,6 +102,8 @@ class Decision:
         """What the request log records as the injected fault."""
         if self.rule is not None:
             return self.rule.kind
+        if self.expire_tokens:
+            return "expire_tokens"
         return "latency" if self.latency_ms else None
 
 
@@ -131,6 +136,9 @@ class FaultInjector:
                 rule.fired += 1
                 if rule.kind == "latency":
                     decision.latency_ms += rule.latency_ms
+                    continue
+                if rule.kind == "expire_tokens":
+                    decision.expire_tokens = True
                     continue
                 decision.rule = rule
                 break

@@ -11,6 +11,11 @@
 `running_emulator` also takes `data=` (a dict or a YAML path), `faults=` (a fault configuration) and
 `seed=`, plus any setting of `EmulatorState` (task_seconds, task_success_spelling, token_ttl_seconds...).
 `EmulatorControl(url)` drives the control API of an emulator started as a separate process too.
+
+HTTPS: `make_test_ca(folder)` makes a CA and a certificate for 127.0.0.1 and localhost signed by it (at
+run time, with `cryptography`); `running_emulator(tls=ca)` (or `EmulatorProcess(..., tls=ca)`) then
+also serves HTTPS on a second port, `emulator.tls_url`, from the same state. The control API stays on
+`emulator.url`.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
@@ -116,22 +122,100 @@ class EmulatorControl:
         return self.call("GET", "state")
 
 
-class EmulatorProcess:
-    """The emulator command in a process of its own (for ansible-playbook runs and the demo)."""
+@dataclass(frozen=True)
+class TestCA:
+    """Files of a test certificate authority and of a server certificate it signed (PEM)."""
 
-    def __init__(self, data: str | Path, port_file: str | Path, output=subprocess.DEVNULL, *args: str):
+    ca_cert: Path  # give this to clients as their CA bundle (ca_path)
+    cert: Path  # the server's certificate
+    key: Path  # the server's private key
+
+    __test__ = False  # not a pytest test class
+
+
+def make_test_ca(folder: str | Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
+                 name: str = "hwc.apig emulator test CA") -> TestCA:
+    """A CA made now, and a server certificate for `hosts` (IP addresses or DNS names) signed by it."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+               .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=2))
+               .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+               .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                            content_commitment=False, key_encipherment=False,
+                                            data_encipherment=False, key_agreement=False, encipher_only=False,
+                                            decipher_only=False), critical=True)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+               .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    names = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = TestCA(folder / "ca.pem", folder / "server.pem", folder / "server-key.pem")
+    paths.ca_cert.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    paths.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths.key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                            serialization.NoEncryption()))
+    paths.key.chmod(0o600)
+    return paths
+
+
+def _wait_for_file(path: Path, process: subprocess.Popen, deadline: float) -> str:
+    while not (path.exists() and path.read_text().strip()):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"the emulator did not start (exit code {process.poll()})")
+        time.sleep(0.05)
+    return path.read_text().strip()
+
+
+class EmulatorProcess:
+    """The emulator command in a process of its own (for ansible-playbook runs and the demo).
+
+    With `tls=` (a TestCA) it also serves HTTPS: `tls_url`.
+    """
+
+    def __init__(self, data: str | Path, port_file: str | Path, output=subprocess.DEVNULL, *args: str,
+                 tls: TestCA | None = None):
         port_file = Path(port_file)
         port_file.unlink(missing_ok=True)
+        tls_args: list[str] = []
+        tls_port_file = port_file.with_name(port_file.name + ".tls")
+        if tls is not None:
+            tls_port_file.unlink(missing_ok=True)
+            tls_args = ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key), "--tls-port-file", str(tls_port_file)]
         self.process = subprocess.Popen(
-            [sys.executable, str(RUN), "--port", "0", "--port-file", str(port_file), "--data", str(data), *args],
+            [sys.executable, str(RUN), "--port", "0", "--port-file", str(port_file), "--data", str(data), *tls_args,
+             *args],
             stdout=output, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
-        while not (port_file.exists() and port_file.read_text().strip()):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.process.kill()
-                raise RuntimeError(f"the emulator did not start (exit code {self.process.poll()})")
-            time.sleep(0.05)
-        self.url = f"http://127.0.0.1:{port_file.read_text().strip()}"
+        # The HTTPS port file is written first: once the HTTP port file exists, both are listening.
+        self.url = f"http://127.0.0.1:{_wait_for_file(port_file, self.process, deadline)}"
+        self.tls_url = f"https://127.0.0.1:{tls_port_file.read_text().strip()}" if tls is not None else None
         self.control = EmulatorControl(self.url)
 
     def stop(self) -> None:
@@ -143,34 +227,43 @@ class EmulatorProcess:
 
 
 class RunningEmulator:
-    def __init__(self, server, state: EmulatorState):
+    def __init__(self, server, state: EmulatorState, tls_server=None):
         self.server = server
         self.state = state
         self.app = server.app
         self.port = server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
+        self.tls_url = f"https://127.0.0.1:{tls_server.server_port}" if tls_server is not None else None
         self.control = EmulatorControl(self.url)
 
 
 @contextmanager
 def running_emulator(data: dict | str | Path | None = None, *, faults: dict | list | None = None,
-                     seed: int | None = None, **settings) -> Iterator[RunningEmulator]:
-    """Serve the emulator on 127.0.0.1 and a free port, in a background thread, for the block."""
+                     seed: int | None = None, tls: TestCA | None = None, **settings) -> Iterator[RunningEmulator]:
+    """Serve the emulator on 127.0.0.1 and a free port, in a background thread, for the block.
+
+    With `tls` (a TestCA) it serves HTTPS too, on a second free port (`tls_url`), from the same state.
+    """
     if data is None:
         data = TEST_DATA
     if not isinstance(data, dict):
         data = load_yaml(data)
     state = EmulatorState(data, **settings)
-    server = create_server(state, FaultInjector(faults, seed))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    servers = [create_server(state, FaultInjector(faults, seed))]
+    if tls is not None:
+        servers.append(create_server(state, app=servers[0].app, tls=(tls.cert, tls.key)))
+    threads = [threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+               for server in servers]
+    for thread in threads:
+        thread.start()
     try:
-        yield RunningEmulator(server, state)
+        yield RunningEmulator(servers[0], state, servers[1] if tls is not None else None)
     finally:
-        server.app.late_writes.cancel()
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        servers[0].app.late_writes.cancel()
+        for server, thread in zip(servers, threads):
+            server.shutdown()
+            server.server_close()
+            thread.join()
 
 
 def sign_headers(method: str, url: str, access_key: str, secret_key: str, body: bytes = b"",
