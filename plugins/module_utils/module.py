@@ -9,6 +9,7 @@ client once, keeps run-time tokens out of every output and turns any client erro
 """
 
 import os
+import re
 import traceback
 from urllib.parse import urlsplit
 
@@ -75,6 +76,9 @@ def _url_problem(option, value):
         return "%s must be an http:// or https:// URL, got %r" % (option, value)
     return None
 
+
+# Project and instance IDs go into every path: hex digits (or a UUID), never empty, never a "/".
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 
 SERVICE_NAMES = {"apig": "API Gateway instances (service: apig)", "roma": "ROMA Connect instances (service: roma)"}
 
@@ -148,19 +152,25 @@ class ApigModule(AnsibleModule):
                 problem = _url_problem(option, params[option])
                 if problem:
                     self.fail_json(msg=problem)
+        problem = None
         try:
             endpoint = params["endpoint"] or (
                 params["region"] and apig_client.service_endpoint(self.service, params["region"]))
             iam_endpoint = params["iam_endpoint"] or (
                 params["region"] and params["username"] and apig_client.iam_endpoint_for(params["region"]))
         except ValueError as exc:
-            self.fail_json(msg="region: %s" % exc)
+            problem = "region: %s" % exc
+        if problem:
+            self.fail_json(msg=problem)  # outside the except clause: no traceback with it
         if not endpoint:
             self.fail_json(msg="give region (or endpoint) to reach the %s endpoint" % self.service)
         return endpoint, iam_endpoint
 
     def _build_client(self):
         params = self.params
+        for option in ("project_id", "instance_id"):
+            if not ID_PATTERN.match(params[option] or ""):
+                self.fail_json(msg="%s must be an ID (letters, digits, - and _), got %r" % (option, params[option]))
         method = self._auth_method()
         endpoint, iam_endpoint = self._endpoints()
         if params["timeout"] < 1:
@@ -203,12 +213,17 @@ class ApigModule(AnsibleModule):
 
         When an error ends the run, the per-item results recorded so far go out with the failure.
         """
+        failure = None
         try:
             result = action(self)
         except apig_client.ApigError as error:
-            self.fail_on_error(error, **self._partial())
+            failure = error
         except Exception as error:  # an unexpected bug still fails cleanly, without secrets
             self.fail_json(msg="unexpected error: %s" % error, exception=traceback.format_exc(), **self._partial())
+        if failure is not None:
+            # Outside the except clause: a cloud error is a clean failure, and ansible-core (before 2.19)
+            # would attach the traceback of the exception being handled, shown at -vvv.
+            self.fail_on_error(failure, **self._partial())
         self.exit_json(**result)
 
     def _partial(self):

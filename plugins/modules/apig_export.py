@@ -275,6 +275,7 @@ content:
 
 import json
 import os
+import stat
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -325,6 +326,23 @@ def validate(module):
         if empty or not params["apis"]:
             fail("apis must list API names or IDs; got an empty entry or list: %s" % (", ".join(empty) or "[]"))
     check_dest(module, params["dest"])
+    check_file_mode(module, params["mode"])
+
+
+def check_file_mode(module, mode):
+    """A mode that the file options would refuse only after the file was written is refused now."""
+    if mode is None or isinstance(mode, int):
+        return
+    try:
+        value = int(mode, 8)
+    except ValueError:
+        try:
+            value = module._symbolic_mode_to_octal(os.stat_result((0o100644,) + (0,) * 9), mode)
+        except Exception:  # pylint: disable=broad-except  # any failure means the same: not a mode
+            value = None
+    if value is None or value != stat.S_IMODE(value):
+        module.fail_json(msg="mode must be an octal or symbolic file mode (for example 0644 or u=rw,g=r,o=r), got %r"
+                         % (mode,), dest=module.params["dest"], changed=False)
 
 
 def check_dest(module, dest):
@@ -366,12 +384,16 @@ class Exporter(object):
         self.task_id = None
 
     def run(self):
+        failure = None
         try:
             download = self.export()
         except ApigError as error:
-            if self.task_id:
-                self.module.fail_on_error(error, task_id=self.task_id, dest=self.params["dest"], changed=False)
-            raise
+            if not self.task_id:
+                raise
+            failure = error
+        if failure is not None:
+            # Outside the except clause, so that no traceback goes with this clean failure.
+            self.module.fail_on_error(failure, task_id=self.task_id, dest=self.params["dest"], changed=False)
         try:
             return self.store(download)
         finally:

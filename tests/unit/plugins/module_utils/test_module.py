@@ -4,6 +4,7 @@
 """The module wrapper: connection options, one auth method, endpoints, secrets and the failure shape."""
 
 import json
+import sys
 
 import pytest
 import responses
@@ -273,6 +274,21 @@ def test_bad_endpoint_url_names_the_option(option, value):
 
 
 @pytest.mark.usefixtures("captured")
+@pytest.mark.parametrize("option, value", [
+    ("project_id", ""), ("project_id", PROJECT + "/x"), ("project_id", "my project"),
+    ("instance_id", " "), ("instance_id", "../" + INSTANCE), ("instance_id", INSTANCE + "?x=1"),
+])
+def test_ids_of_the_wrong_shape_fail_before_any_request(option, value):
+    result = failure(dict(BASE_ARGS, auth_token="t", **{option: value}))
+    assert result["msg"] == "%s must be an ID (letters, digits, - and _), got %r" % (option, value)
+
+
+@pytest.mark.parametrize("value", [PROJECT, "a1b2c3d4-e5f6-4718-293a-4b5c6d7e8f90", "project_1"])
+def test_ids_of_the_usual_shapes_pass(value):
+    assert build(dict(BASE_ARGS, auth_token="t", project_id=value, instance_id=value)).client.project_id == value
+
+
+@pytest.mark.usefixtures("captured")
 @pytest.mark.parametrize("region", ["CN-NORTH-4", "cn_north_4", "north"])
 def test_bad_region_names_the_option(region):
     result = failure(dict(BASE_ARGS, region=region, auth_token="t"))
@@ -420,6 +436,38 @@ def test_cloud_error_from_a_real_call_becomes_fail_json():
     assert "sk-secret-value" not in json.dumps(result)
     assert len(responses.calls) == 1
     assert "Authorization" not in result["msg"]
+
+
+@pytest.fixture
+def handling(monkeypatch):
+    """fail_json that also records whether an exception was being handled when it was called."""
+    seen = []
+
+    def fail_json(self, msg, **kwargs):
+        seen.append(sys.exc_info()[0])
+        kwargs["msg"] = msg
+        raise FailJson(kwargs)
+
+    monkeypatch.setattr(module.ApigModule, "fail_json", fail_json)
+    return seen
+
+
+def test_cloud_error_fails_outside_the_exception_handler(handling):
+    """ansible-core before 2.19 attaches the traceback of the exception being handled (shown at -vvv)."""
+    def action(wrapper):
+        raise client.ApigError("GET /v2/x failed: HTTP 500 APIG.9999: System error", status=500)
+
+    wrapper = build(dict(BASE_ARGS, auth_token="t"))
+    with pytest.raises(FailJson) as caught:
+        wrapper.run(action)
+    assert handling == [None] and "exception" not in caught.value.args[0]
+
+
+@pytest.mark.parametrize("region", ["north", "CN-NORTH-4"])
+def test_bad_region_fails_outside_the_exception_handler(handling, region):
+    with pytest.raises(FailJson) as caught:
+        getattr(build(dict(BASE_ARGS, region=region, auth_token="t")), "client")
+    assert handling == [None] and caught.value.args[0]["msg"].startswith("region: ")
 
 
 @pytest.mark.usefixtures("captured")

@@ -4,6 +4,7 @@ import functools
 import hashlib
 import json
 import os
+import sys
 
 import pytest
 import requests
@@ -370,6 +371,24 @@ def test_async_failed_task_fails_and_keeps_the_file(tmp_path, capsys, remote_tmp
     assert dest.read_bytes() == old and os.stat(str(dest)).st_mtime == 1000000000
 
 
+def test_failed_task_fails_outside_the_exception_handler(tmp_path, capsys, remote_tmp, clock, monkeypatch):
+    """ansible-core before 2.19 attaches the traceback of an exception being handled to fail_json (-vvv)."""
+    handling = []
+    original = apig_export.ApigModule.fail_json
+
+    def fail_json(self, *args, **kwargs):
+        handling.append(sys.exc_info()[0])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(apig_export.ApigModule, "fail_json", fail_json)
+    failed = {"task_status": "failed", "task_result": json.dumps({"error_code": "APIG.9999", "error_msg": "System error"})}
+    with responses.RequestsMock() as rsps:
+        add_reads(rsps)
+        add_async(rsps, failed)
+        result = run_module({"dest": str(tmp_path / "orders.json"), "export_mode": "async"}, capsys, remote_tmp)
+    assert result["failed"] and result["task_id"] == TASK and handling == [None]
+
+
 def test_async_timeout_names_the_task_and_writes_nothing(tmp_path, capsys, remote_tmp, clock):
     dest = tmp_path / "orders.json"
     with responses.RequestsMock() as rsps:
@@ -541,6 +560,16 @@ def test_empty_answer_never_empties_dest(tmp_path, capsys, remote_tmp):
     assert result["failed"] and "empty" in result["msg"] and dest.read_bytes() == old
 
 
+@pytest.mark.parametrize("mode", ["0640", "u=rw,g=r,o=", "a+r", 0o600])
+def test_good_modes_pass_the_check(tmp_path, capsys, remote_tmp, mode):
+    dest = tmp_path / "orders.json"
+    with responses.RequestsMock() as rsps:
+        add_reads(rsps)
+        add_export(rsps, as_bytes(document()))
+        result = run_module({"dest": str(dest), "mode": mode}, capsys, remote_tmp)
+    assert result["changed"] and dest.exists(), result
+
+
 def test_unwritable_directory_fails_before_any_request(tmp_path, capsys, remote_tmp, monkeypatch):
     real_access = os.access
     monkeypatch.setattr(apig_export.os, "access",
@@ -570,6 +599,11 @@ def test_unwritable_directory_fails_before_any_request(tmp_path, capsys, remote_
      "api_group, env: for kind: apis only; got kind: backend_apis"),
     ({"service": "roma", "kind": "backend_apis", "api_group": None, "env": None, "version": "1"},
      "version: for kind: apis only"),
+    # The file options would refuse these only after the file was written.
+    ({"mode": "rwx-bad"}, "mode must be an octal or symbolic file mode (for example 0644 or u=rw,g=r,o=r), "
+                          "got 'rwx-bad'"),
+    ({"mode": "01000000"}, "mode must be an octal or symbolic file mode"),
+    ({"mode": "u=rwq"}, "got 'u=rwq'"),
 ])
 def test_bad_input_fails_before_any_request(tmp_path, capsys, remote_tmp, args, message):
     (tmp_path / "file").write_text("x")
