@@ -140,6 +140,7 @@ $(BENCH_STAMP): $(BENCH_REQUIREMENTS)
 
 bench: build $(BENCH_STAMP)
 	$(BIN)/python tests/benchmark/bench.py --latency-ms $(LATENCY_MS) --chart-python $(BENCH_VENV)/bin/python $(BENCH_ARGS)
+	$(BIN)/python tests/benchmark/bench_rollback.py --latency-ms $(LATENCY_MS)
 
 clean:
 	rm -rf build $(COLLECTIONS) $(SANITY_ROOT) .cache
