@@ -628,9 +628,13 @@ def test_paging_follows_a_server_smaller_page():
 
 @responses.activate
 def test_paging_stops_on_an_empty_page():
-    responses.add(responses.GET, BASE + "/envs", json={"total": 900, "size": 2, "envs": [{"id": "a"}, {"id": "b"}]})
-    responses.add(responses.GET, BASE + "/envs", json={"total": 900, "size": 0, "envs": []})
-    responses.add(responses.GET, BASE + "/envs", json={"total": 900, "size": 1, "envs": [{"id": "never"}]})
+    def page(request):
+        # Answer by offset: concurrent page reads arrive in any order.
+        offset = int(dict(parse_qsl(request.url.split("?", 1)[1]))["offset"])
+        items = {0: [{"id": "a"}, {"id": "b"}], 2: []}.get(offset, [{"id": "never"}])
+        return 200, {}, json.dumps({"total": 900, "size": len(items), "envs": items})
+
+    responses.add_callback(responses.GET, BASE + "/envs", callback=page)
     api, _delays = make_client()
     assert api.list_all("/envs", "envs") == [{"id": "a"}, {"id": "b"}]
     # Pages after the first are read in concurrent windows: at most one window is read past the end.
