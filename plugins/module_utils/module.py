@@ -103,7 +103,26 @@ class ApigModule(AnsibleModule):
                 getattr(self, "_name", None) or "this module",
                 " and ".join(SERVICE_NAMES[name] for name in services), self.service, services[0]))
         self.item_results = None
+        # Fields a module wants in its result even when an error ends the run (apig_export's task_id).
+        self.failure_fields = {}
         self._client = None
+
+    # -- option checks shared by the modules ---------------------------------------------------
+    def require_name(self, option, noun):
+        """An option that names one thing by name or ID: when given, not blank."""
+        value = self.params[option]
+        if value is not None and not value.strip():
+            self.fail_json(msg="%s must name %s (name or ID), got %r" % (option, noun, value))
+
+    def require_names(self, option, noun):
+        """A list option of names or IDs: when given, not empty and no blank entry."""
+        values = self.params[option]
+        if values is None:
+            return
+        empty = [repr(value) for value in values if not value or not value.strip()]
+        if empty or not values:
+            self.fail_json(msg="%s must list %s names or IDs; got an empty entry or list: %s" % (
+                option, noun, ", ".join(empty) or "[]"))
 
     # -- validation ----------------------------------------------------------------------------
     def _given_methods(self):
@@ -227,6 +246,7 @@ class ApigModule(AnsibleModule):
         self.exit_json(**result)
 
     def _partial(self):
-        if self.item_results is None:
-            return {}
-        return self.item_results.result()
+        partial = dict(self.failure_fields)
+        if self.item_results is not None:
+            partial.update(self.item_results.result())
+        return partial

@@ -151,13 +151,18 @@ def definition(answer):
     return dict((key, value) for key, value in answer.items() if key not in BOOKKEEPING)
 
 
+def list_versions(client, api_id, env_id):
+    """The API's versions in an environment (ListApiVersionsV2, every page)."""
+    return client.list_all(client.path("apis", "publish", api_id), "api_versions", {"env_id": env_id})
+
+
 def edited_since_publication(client, api, env_id):
     """Ask the gateway whether the API differs from the version live in env (contract section 4).
 
     The live version (ListApiVersionsV2, status 1) keeps the definition as published, with its
     update_time: a different update_time, or a different definition, means an edit since.
     """
-    versions = client.list_all(client.path("apis", "publish", api["id"]), "api_versions", {"env_id": env_id})
+    versions = list_versions(client, api["id"], env_id)
     live = [version for version in versions
             if str(version.get("status")) == "1" and version.get("env_id") in (None, env_id)]
     if not live or not live[0].get("version_id"):

@@ -6,6 +6,8 @@
 Private to the hwc.apig collection; not a public API.
 """
 
+import collections
+
 FAILED = "failed"
 
 
@@ -91,6 +93,20 @@ class ItemResults(object):
                   "call_errors": [call_error(error) for error in self.call_errors]}
         result.update(extra)
         return result
+
+    def diff(self, items, sides, header):
+        """Diff-mode ``before``/``after`` of the items that changed, keyed by name (plus the ID where
+        names repeat); ``sides(item, entry)`` gives the (before, after) pair of one item."""
+        names = collections.Counter(item.get("name") for item in items)
+        before, after = {}, {}
+        for item in items:
+            entry = self.get(item["id"])
+            if entry is None or entry["result"] not in self.changes:
+                continue
+            name = item.get("name")
+            key = name if names[name] == 1 else "%s (%s)" % (name, item["id"])
+            before[key], after[key] = sides(item, entry)
+        return {"before": before, "after": after, "before_header": header, "after_header": header}
 
     def finish(self, module, where, allow_partial, **extra):
         """Return the result, or fail with it when items failed and allow_partial is false."""

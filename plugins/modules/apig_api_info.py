@@ -216,11 +216,7 @@ def validate(module):
     for option in ("api_group", "env"):
         if params[option] is not None and not params[option].strip():
             module.fail_json(msg="%s must be a name or ID, got %r" % (option, params[option]))
-    if params["apis"] is not None:
-        empty = [repr(value) for value in params["apis"] if not value or not value.strip()]
-        if empty or not params["apis"]:
-            module.fail_json(msg="apis must list API names or IDs; got an empty entry or list: %s" % (
-                ", ".join(empty) or "[]"))
+    module.require_names("apis", "API")
     if params["history"] and params["env"] is None:
         module.fail_json(msg="history: true needs env: the gateway keeps the versions per environment")
 
@@ -253,25 +249,12 @@ class Reader(object):
         self.module = module
         self.client = module.client
         self.params = module.params
-        self.env = self.group = None
-
-    def scope(self):
-        return " of group %s" % self.group.get("name") if self.group else " of the instance"
+        self.env = None
 
     def select(self):
-        params = self.params
-        if params["env"] is not None:
-            with doing("resolving environment %r" % params["env"]):
-                self.env = resolve.find_environment(self.client, params["env"])
-        if params["api_group"] is not None:
-            with doing("resolving API group %r" % params["api_group"]):
-                self.group = resolve.find_group(self.client, params["api_group"])
-        with doing("listing the APIs" + self.scope()):
-            listing = resolve.list_apis(self.client, self.group["id"] if self.group else None)
-        if params["apis"] is None:
-            return listing
-        with doing("resolving the APIs" + self.scope()):
-            return resolve.match_all("API", params["apis"], listing, context_key="group_name")
+        scope = resolve.ApiScope(self.client, self.params["env"], self.params["api_group"])
+        self.env = scope.env
+        return scope.select(self.params["apis"])
 
     def publications(self, api):
         found = list(pub.publications(api).values())
@@ -286,8 +269,7 @@ class Reader(object):
 
     def history(self, api):
         with doing("reading the versions of API %s (%s) in %s" % (api.get("name"), api["id"], self.env.get("name"))):
-            return self.client.list_all(self.client.path("apis", "publish", api["id"]), "api_versions",
-                                        {"env_id": self.env["id"]})
+            return pub.list_versions(self.client, api["id"], self.env["id"])
 
     def run(self):
         apis = self.select()

@@ -250,17 +250,11 @@ def validate(module):
         module.fail_json(msg="batch_size must be between 1 and %d, got %d" % (MAX_BATCH, params["batch_size"]))
     if params["remark"] is not None and len(params["remark"]) > MAX_REMARK:
         module.fail_json(msg="remark must be at most %d characters, got %d" % (MAX_REMARK, len(params["remark"])))
-    if params["api_group"] is not None and not params["api_group"].strip():
-        module.fail_json(msg="api_group must name an API group (name or ID), got %r" % params["api_group"])
-    if not params["env"].strip():
-        module.fail_json(msg="env must name an environment (name or ID), got %r" % params["env"])
+    module.require_name("api_group", "an API group")
+    module.require_name("env", "an environment")
     if params["apis"] is None and params["api_group"] is None:
         module.fail_json(msg="one of the following is required: apis, api_group")
-    if params["apis"] is not None:
-        empty = [repr(value) for value in params["apis"] if not value or not value.strip()]
-        if empty or not params["apis"]:
-            module.fail_json(msg="apis must list API names or IDs; got an empty entry or list: %s" % (
-                ", ".join(empty) or "[]"))
+    module.require_names("apis", "API")
 
 
 def entry(api, env, result, **fields):
@@ -289,26 +283,9 @@ class Publisher(object):
         self.items = module.item_results = ItemResults("apis", "APIs", pub.RESULTS, pub.CHANGES)
 
     def select(self):
-        params = self.params
-        with doing("resolving environment %r" % params["env"]):
-            self.env = resolve.find_environment(self.client, params["env"])
-        if params["api_group"]:
-            with doing("resolving API group %r" % params["api_group"]):
-                self.group = resolve.find_group(self.client, params["api_group"])
-        else:
-            self.group = None
-        listing = self.list_apis()
-        if params["apis"] is None:
-            return listing
-        with doing("resolving the APIs" + self.scope()):
-            return resolve.match_all("API", params["apis"], listing, context_key="group_name")
-
-    def scope(self):
-        return " of group %s" % self.group.get("name") if self.group else " of the instance"
-
-    def list_apis(self):
-        with doing("listing the APIs" + self.scope()):
-            return resolve.list_apis(self.client, self.group["id"] if self.group else None)
+        self.scope = resolve.ApiScope(self.client, self.params["env"], self.params["api_group"])
+        self.env = self.scope.env
+        return self.scope.select(self.params["apis"])
 
     def decide(self, api):
         result = pub.decide(api, self.env["id"], self.params["state"], self.params["force"])
@@ -367,7 +344,7 @@ class Publisher(object):
                                     body=body, kind=WRITE, budget=budget, require_body=True)
 
     def reread(self, items):
-        now = dict((api["id"], api) for api in self.list_apis())
+        now = dict((api["id"], api) for api in self.scope.list_apis())
         return [now.get(api["id"]) for api, _result in items]
 
     def read_answer(self, items, answer):
@@ -402,18 +379,13 @@ class Publisher(object):
         return self.items.finish(self.module, "in %s" % self.env.get("name"), self.params["allow_partial"], **extra)
 
     def diff(self, decisions):
-        before, after = {}, {}
-        names = collections.Counter(api["name"] for api, _decided in decisions)
-        for api, _decided in decisions:
-            item = self.items.get(api["id"])
-            if item["result"] not in pub.CHANGES:
-                continue
-            key = api["name"] if names[api["name"]] == 1 else "%s (%s)" % (api["name"], api["id"])
+        def sides(api, item):
             was = pub.publications(api).get(self.env["id"])
-            before[key] = {"published": was is not None, "publish_time": was.get("publish_time") if was else None}
-            after[key] = {"published": item["result"] != pub.TAKEN_OFFLINE, "publish_time": item["publish_time"]}
+            return ({"published": was is not None, "publish_time": was.get("publish_time") if was else None},
+                    {"published": item["result"] != pub.TAKEN_OFFLINE, "publish_time": item["publish_time"]})
+
         label = "%s environment %s" % (self.module.service, self.env.get("name"))
-        return {"before": before, "after": after, "before_header": label, "after_header": label}
+        return self.items.diff([api for api, _decided in decisions], sides, label)
 
 
 def main():

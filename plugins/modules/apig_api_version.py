@@ -405,21 +405,15 @@ def outcome(current_published, target, absent):
 
 def validate(module):
     params = module.params
-    if not params["env"].strip():
-        module.fail_json(msg="env must name an environment (name or ID), got %r" % params["env"])
-    if params["api_group"] is not None and not params["api_group"].strip():
-        module.fail_json(msg="api_group must name an API group (name or ID), got %r" % params["api_group"])
+    module.require_name("env", "an environment")
+    module.require_name("api_group", "an API group")
     if params["as_of"] is not None:
         if pub.parse_time(params["as_of"]) is None:
             module.fail_json(msg="as_of must be a time such as 2026-11-30T08:00:00Z (ISO 8601; no zone means UTC) "
                                  "or epoch seconds or milliseconds, got %r" % params["as_of"])
         if params["apis"] is None and params["api_group"] is None:
             module.fail_json(msg="as_of needs apis or api_group: which APIs to act on")
-    if params["apis"] is not None:
-        empty = [repr(value) for value in params["apis"] if not value or not value.strip()]
-        if empty or not params["apis"]:
-            module.fail_json(msg="apis must list API names or IDs; got an empty entry or list: %s" % (
-                ", ".join(empty) or "[]"))
+    module.require_names("apis", "API")
     for option in ("version_ids", "publications"):
         mapping = params[option]
         if mapping is None:
@@ -449,26 +443,6 @@ def target_problem(option, key, value):
     if unknown:
         return "%s: unknown keys %s (give publish_time and publish_id)" % (key, ", ".join(unknown))
     return None
-
-
-def resolve_keys(keys, listing):
-    """The API each key names, by ID then by unique name, as resolve.match decides, in one pass over the
-    listing (a rollback names thousands). Every key that matches nothing or several APIs is reported in
-    one error, by resolve.match_all, before anything is read or written."""
-    by_id, by_name = {}, {}
-    for api in listing:
-        by_id.setdefault(api.get("id"), api)
-        by_name.setdefault(api.get("name"), []).append(api)
-    found, bad = [], []
-    for key in keys:
-        named = by_name.get(key, [])
-        api = by_id.get(key) or (named[0] if len(named) == 1 else None)
-        if api is None:
-            bad.append(key)
-        found.append(api)
-    if bad:
-        resolve.match_all("API", bad, listing, "group_name")
-    return found
 
 
 def entry(api, result, before=None, after=None, **fields):
@@ -514,32 +488,19 @@ class Switcher(object):
             self.as_of = None
 
     # -- reads ---------------------------------------------------------------------------------
-    def scope(self):
-        return " of group %s" % self.group.get("name") if self.group else " of the instance"
-
-    def list_apis(self):
-        with doing("listing the APIs" + self.scope()):
-            return resolve.list_apis(self.client, self.group["id"] if self.group else None)
-
     def select(self):
         """[(api, target given for it)] in the order given."""
         params = self.params
-        with doing("resolving environment %r" % params["env"]):
-            self.env = resolve.find_environment(self.client, params["env"])
-        self.group = None
-        if params["api_group"]:
-            with doing("resolving API group %r" % params["api_group"]):
-                self.group = resolve.find_group(self.client, params["api_group"])
-        listing = self.list_apis()
+        self.scope = resolve.ApiScope(self.client, params["env"], params["api_group"])
+        self.env = self.scope.env
         if self.mode == "as_of":
-            if params["apis"] is None:
-                return [(api, None) for api in listing]
-            with doing("resolving the APIs" + self.scope()):
-                return [(api, None) for api in resolve.match_all("API", params["apis"], listing, "group_name")]
+            return [(api, None) for api in self.scope.select(params["apis"])]
         mapping = params[self.mode]
         keys = list(mapping)
-        with doing("resolving the APIs of %s%s" % (self.mode, self.scope())):
-            found = resolve_keys(keys, listing)
+        listing = self.scope.list_apis()
+        # A rollback names thousands of APIs: one indexed pass, every bad key in one error.
+        with doing("resolving the APIs of %s%s" % (self.mode, self.scope.label)):
+            found = resolve.match_each("API", keys, listing, "group_name")
         chosen, seen = [], {}
         for key, api in zip(keys, found):
             if api["id"] in seen:
@@ -555,8 +516,7 @@ class Switcher(object):
         """The API's versions in env (every page), or the ApigError that stopped the read."""
         try:
             with doing("reading the versions of API %s (%s) in %s" % (api.get("name"), api["id"], self.env.get("name"))):
-                return self.client.list_all(self.client.path("apis", "publish", api["id"]), "api_versions",
-                                            {"env_id": self.env["id"]})
+                return pub.list_versions(self.client, api["id"], self.env["id"])
         except ApigError as error:
             return error
 
@@ -722,7 +682,7 @@ class Switcher(object):
                                     body=body, kind=WRITE, budget=budget, require_body=True)
 
     def reread_listing(self, items):
-        now = dict((api["id"], api) for api in self.list_apis())
+        now = dict((api["id"], api) for api in self.scope.list_apis())
         return [now.get(plan.api["id"]) for plan in items]
 
     def record_offline(self, written, refused, now):
@@ -758,18 +718,12 @@ class Switcher(object):
         return self.items.finish(self.module, "in %s" % self.env.get("name"), self.params["allow_partial"], **extra)
 
     def diff(self, plans):
-        before, after = {}, {}
-        names = [plan.api.get("name") for plan in plans]
-        for plan in plans:
-            item = self.items.get(plan.api["id"])
-            if item is None or item["result"] not in CHANGES:
-                continue
-            name = plan.api.get("name")
-            key = name if names.count(name) == 1 else "%s (%s)" % (name, plan.api["id"])
-            before[key] = self.diff_side(item["version_before"], item["publish_time_before"])
-            after[key] = self.diff_side(item["version_after"], item["publish_time_after"])
+        def sides(_api, item):
+            return (self.diff_side(item["version_before"], item["publish_time_before"]),
+                    self.diff_side(item["version_after"], item["publish_time_after"]))
+
         label = "%s environment %s" % (self.module.service, self.env.get("name"))
-        return {"before": before, "after": after, "before_header": label, "after_header": label}
+        return self.items.diff([plan.api for plan in plans], sides, label)
 
     @staticmethod
     def diff_side(version_id, publish_time):

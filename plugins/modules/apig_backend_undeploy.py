@@ -268,11 +268,7 @@ FRONTEND_FIELDS = ("id", "name", "group_id", "group_name")
 
 
 def validate(module):
-    values = module.params["backend_apis"]
-    empty = [repr(value) for value in values if not value or not value.strip()]
-    if empty or not values:
-        module.fail_json(msg="backend_apis must list custom backend API names or IDs; got an empty entry or "
-                             "list: %s" % (", ".join(empty) or "[]"))
+    module.require_names("backend_apis", "custom backend API")
 
 
 def status_of(ld_api):
@@ -330,7 +326,7 @@ class Undeployer(object):
 
     def run(self):
         with doing("listing the custom backend APIs"):
-            listing = self.client.list_all(self.client.path("livedata-apis"), "apis")
+            listing = resolve.list_backend_apis(self.client)
         with doing("resolving the custom backend APIs"):
             targets = resolve_all(self.params["backend_apis"], listing, self.params["missing"])
         self.items.expect(key for key, _ld_api, _present in targets)
@@ -439,19 +435,13 @@ class Undeployer(object):
         return self.items.finish(self.module, "to undeploy", self.params["allow_partial"], **extra)
 
     def diff(self, pending):
-        before, after = {}, {}
-        names = [ld_api.get("name") for ld_api in pending]
-        for ld_api in pending:
-            item = self.items.get(ld_api["id"])
-            if item is None or item["result"] not in CHANGES:
-                continue
-            name = ld_api.get("name")
-            key = name if names.count(name) == 1 else "%s (%s)" % (name, ld_api["id"])
+        def sides(_ld_api, item):
             fronts = [front["id"] for front in item["frontend_apis"]]
-            before[key] = {"status": item["status_before"], "frontend_apis": fronts}
-            after[key] = {"status": item["status_after"], "frontend_apis": []}
+            return ({"status": item["status_before"], "frontend_apis": fronts},
+                    {"status": item["status_after"], "frontend_apis": []})
+
         label = "roma instance %s, custom backend APIs" % self.params["instance_id"]
-        return {"before": before, "after": after, "before_header": label, "after_header": label}
+        return self.items.diff(pending, sides, label)
 
 
 def main():

@@ -384,16 +384,7 @@ class Exporter(object):
         self.task_id = None
 
     def run(self):
-        failure = None
-        try:
-            download = self.export()
-        except ApigError as error:
-            if not self.task_id:
-                raise
-            failure = error
-        if failure is not None:
-            # Outside the except clause, so that no traceback goes with this clean failure.
-            self.module.fail_on_error(failure, task_id=self.task_id, dest=self.params["dest"], changed=False)
+        download = self.export()
         try:
             return self.store(download)
         finally:
@@ -457,6 +448,8 @@ class Exporter(object):
         self.task_id = answer.get("task_id")
         if not self.task_id:
             raise ApigError("starting the export task of %s: the answer carries no task_id" % label)
+        # From here on a failure names the task (the module wrapper adds these to any failure).
+        self.module.failure_fields.update(task_id=self.task_id, dest=self.params["dest"], changed=False)
         path = self.client.path("async-tasks", self.task_id)
         with doing("exporting %s (task %s)" % (label, self.task_id)):
             # A 401 is not retried: password auth renews its token once, a fixed auth_token fails at once.

@@ -13,17 +13,9 @@ ENDPOINT = "https://apig.example.test"
 BASE = ENDPOINT + "/v2/p1/apigw/instances/i1"
 
 
-class FakeClock(object):
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
+@pytest.fixture
+def clock(fake_clock):
+    return fake_clock
 
 
 def make_client(retries=5):
@@ -72,8 +64,7 @@ class Gateway(object):
 
 
 @pytest.mark.parametrize("lag", [0.0, 0.4, 2.0, 7.0, 10.0, 14.9])
-def test_a_write_applied_late_within_the_window_is_applied_once(lag):
-    clock = FakeClock()
+def test_a_write_applied_late_within_the_window_is_applied_once(lag, clock):
     gateway = Gateway(clock, lag)
     outcome = settle.settle_write(make_client(), ["a", "b"], gateway.send, gateway.reread,
                                   lambda item, now: bool(now), settle_timeout=15, clock=clock.monotonic,
@@ -88,8 +79,7 @@ def test_a_write_applied_late_within_the_window_is_applied_once(lag):
         assert clock.sleeps == sorted(clock.sleeps) and sum(clock.sleeps) <= 15
 
 
-def test_a_lost_write_is_resent_once_after_the_window():
-    clock = FakeClock()
+def test_a_lost_write_is_resent_once_after_the_window(clock):
     gateway = Gateway(clock, 0.0, lose_first=1)
     outcome = settle.settle_write(make_client(), ["a"], gateway.send, gateway.reread, lambda item, now: bool(now),
                                   settle_timeout=15, clock=clock.monotonic, sleep=clock.sleep)
@@ -97,8 +87,7 @@ def test_a_lost_write_is_resent_once_after_the_window():
     assert clock.now >= 15 and outcome.answers == [(["a"], {"done": ["a"]})]
 
 
-def test_not_applied_and_no_budget_is_unknown_not_resent():
-    clock = FakeClock()
+def test_not_applied_and_no_budget_is_unknown_not_resent(clock):
     gateway = Gateway(clock, 0.0, lose_first=5)
     outcome = settle.settle_write(make_client(retries=1), ["a"], gateway.send, gateway.reread,
                                   lambda item, now: bool(now), settle_timeout=3, clock=clock.monotonic,
@@ -114,11 +103,10 @@ def raising(error):
     return send
 
 
-def test_a_failed_reread_keeps_both_errors():
+def test_a_failed_reread_keeps_both_errors(clock):
     def reread(items):
         raise client.ApigError("GET /apis failed: HTTP 403", status=403, request_id="req-r")
 
-    clock = FakeClock()
     outcome = settle.settle_write(make_client(), ["a"], raising(ambiguous()), reread, lambda item, now: True,
                                   settle_timeout=5, clock=clock.monotonic, sleep=clock.sleep)
     [(_item, error)] = outcome.failed
@@ -134,8 +122,7 @@ def test_a_clear_failure_is_not_settled():
     assert outcome.failed == [("a", refused)] and rereads == []
 
 
-def test_poll_grows_its_interval_and_times_out_naming_what():
-    clock = FakeClock()
+def test_poll_grows_its_interval_and_times_out_naming_what(clock):
     values = iter(["waiting", "processing", "processing", "succeed"])
     assert settle.poll(lambda: next(values), lambda value: value == "succeed", 60, "task t1",
                        clock=clock.monotonic, sleep=clock.sleep) == "succeed"

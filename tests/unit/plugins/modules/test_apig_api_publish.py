@@ -7,8 +7,6 @@ import requests
 import responses
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.hwc.apig.plugins.module_utils import client as apig_client
-from ansible_collections.hwc.apig.plugins.module_utils import settle
 from ansible_collections.hwc.apig.plugins.modules import apig_api_publish
 
 ENDPOINT = "https://apig.example.test"
@@ -30,28 +28,9 @@ def listing(apis):
     return {"total": len(apis), "size": len(apis), "apis": apis}
 
 
-class FakeClock(object):
-    """Time that moves only when the module sleeps, so settle windows take no real time."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    fake = FakeClock()
-    monkeypatch.setattr(apig_client.time, "sleep", lambda seconds: None)
-    monkeypatch.setattr(settle, "_monotonic", fake.monotonic)
-    monkeypatch.setattr(settle, "_sleep", fake.sleep)
-    return fake
+def clock(fake_clock):
+    return fake_clock
 
 
 def run_module(args, capsys):

@@ -8,9 +8,7 @@ import requests
 import responses
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.hwc.apig.plugins.module_utils import client as apig_client
 from ansible_collections.hwc.apig.plugins.module_utils import publication as pub
-from ansible_collections.hwc.apig.plugins.module_utils import settle
 from ansible_collections.hwc.apig.plugins.modules import apig_api_version as mod
 
 ENDPOINT = "https://apig.example.test"
@@ -187,11 +185,8 @@ def test_outcome(current, target, absent, expected):
 # -- the module against a fake HTTP layer ------------------------------------------------------------
 
 @pytest.fixture(autouse=True)
-def no_waiting(monkeypatch):
-    now = [1000.0]
-    monkeypatch.setattr(apig_client.time, "sleep", lambda seconds: None)
-    monkeypatch.setattr(settle, "_monotonic", lambda: now[0])
-    monkeypatch.setattr(settle, "_sleep", lambda seconds: now.__setitem__(0, now[0] + seconds))
+def no_waiting(fake_clock):
+    return fake_clock
 
 
 def api(name, publish_id=None, publish_time=None, register_time="2026-11-01T00:00:00Z"):

@@ -7,8 +7,6 @@ import requests
 import responses
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.hwc.apig.plugins.module_utils import client as apig_client
-from ansible_collections.hwc.apig.plugins.module_utils import settle
 from ansible_collections.hwc.apig.plugins.modules import apig_backend_undeploy
 
 ENDPOINT = "https://roma.example.test"
@@ -41,27 +39,9 @@ def detail_url(ld_api):
     return "%s/%s" % (LIVEDATA, ld_api["id"])
 
 
-class FakeClock(object):
-    """The settle window's clock: sleeping moves it on at once."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    monkeypatch.setattr(apig_client.time, "sleep", lambda seconds: None)
-    fake = FakeClock()
-    monkeypatch.setattr(settle, "time", fake)
-    return fake
+def clock(fake_clock):
+    return fake_clock
 
 
 def run_module(args, capsys):

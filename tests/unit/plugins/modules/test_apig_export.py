@@ -1,6 +1,5 @@
 """apig_export against a fake HTTP layer: requests, the file written (or kept), async tasks, failures."""
 
-import functools
 import hashlib
 import json
 import os
@@ -13,7 +12,7 @@ import yaml
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.hwc.apig.plugins.module_utils import client as apig_client
-from ansible_collections.hwc.apig.plugins.module_utils import documents, settle, transfer
+from ansible_collections.hwc.apig.plugins.module_utils import documents, transfer
 from ansible_collections.hwc.apig.plugins.modules import apig_export
 
 ENDPOINT = "https://apig.example.test"
@@ -52,24 +51,9 @@ def no_sleep(monkeypatch):
     monkeypatch.setattr(apig_client.time, "sleep", lambda seconds: None)
 
 
-class FakeClock(object):
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
-def clock(monkeypatch):
-    fake = FakeClock()
-    monkeypatch.setattr(settle, "poll", functools.partial(settle.poll, clock=fake.clock, sleep=fake.sleep))
-    return fake
+def clock(fake_clock):
+    return fake_clock
 
 
 @pytest.fixture
